@@ -1,0 +1,123 @@
+"""Coalesces concurrent calls of one script into pipelined round trips.
+
+Under a burst, thousands of handlers want the buy script at once. Each handler appends its
+call and awaits a future; a few sender tasks take everything queued and send it as one
+pipeline. Idle, a call goes out on the next loop iteration; busy, one round trip carries
+hundreds of decisions. Redis still runs each script atomically, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from flash_sale.scripts import Script, is_noscript
+
+__all__ = ["Coalescer"]
+
+log = logging.getLogger(__name__)
+
+_Call = tuple[Sequence[str], Sequence[Any], "asyncio.Future[Any]"]
+
+
+class Coalescer:
+    """Owner of the sender tasks for one script; ``start()``/``stop()`` bound their life.
+
+    Calls must be idempotent (the buy script is, through its idempotency key): after a
+    dropped connection a batch is sent once more before its callers see the error.
+    """
+
+    def __init__(
+        self, client: aioredis.Redis, script: Script, *, senders: int = 4, max_batch: int = 512
+    ) -> None:
+        self._client = client
+        self._script = script
+        self._senders = senders
+        self._max_batch = max_batch
+        self._queue: deque[_Call] = deque()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.batches = 0
+        self.calls = 0
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"coalescer-{self._script.name}-{i}")
+            for i in range(self._senders)
+        ]
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._queue:
+            _, _, fut = self._queue.popleft()
+            if not fut.done():
+                fut.set_exception(RedisConnectionError("flash-sale core is shutting down"))
+
+    def call(self, keys: Sequence[str], args: Sequence[Any]) -> asyncio.Future[Any]:
+        """Queue one script call; the returned future resolves to its reply (or raises)."""
+        if not self._tasks:
+            raise RuntimeError("coalescer not started")
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((keys, args, fut))
+        self._wake.set()
+        return fut
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while True:
+            if not queue:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            n = min(len(queue), self._max_batch)
+            batch = [queue.popleft() for _ in range(n)]
+            try:
+                await self._send(batch)
+            except asyncio.CancelledError:
+                for _, _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(RedisConnectionError("flash-sale core is shutting down"))
+                raise
+            except Exception as exc:  # noqa: BLE001 - every caller must hear about it
+                log.warning("script batch of %d failed: %r", len(batch), exc)
+                for _, _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+
+    async def _send(self, batch: list[_Call]) -> None:
+        self.batches += 1
+        self.calls += len(batch)
+        try:
+            results = await self._pipeline(batch)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            await asyncio.sleep(0.05)  # one retry: safe because every call is idempotent
+            results = await self._pipeline(batch)
+        if any(is_noscript(r) for r in results):
+            await self._script.load(self._client)  # Redis restarted or failed over
+            retry = [call for call, r in zip(batch, results, strict=True) if is_noscript(r)]
+            again = iter(await self._pipeline(retry))
+            results = [next(again) if is_noscript(r) else r for r in results]
+        for (_, _, fut), result in zip(batch, results, strict=True):
+            if fut.done():
+                continue
+            if isinstance(result, Exception):
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
+
+    async def _pipeline(self, batch: Sequence[_Call]) -> list[Any]:
+        sha = self._script.sha
+        pipe = self._client.pipeline(transaction=False)
+        for keys, args, _ in batch:
+            pipe.evalsha(sha, len(keys), *keys, *args)
+        return await pipe.execute(raise_on_error=False)

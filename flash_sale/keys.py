@@ -1,0 +1,33 @@
+"""Key names of one sale. Every key carries the hash tag ``{fs:<id>}`` so a sale lives on one
+Redis Cluster slot and its scripts run there unchanged."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["SALE_ID_RE", "ORDER_ID_RE", "sale_keys", "buy_keys", "sale_of_order", "ACTIVE_SALES"]
+
+SALE_ID_RE = re.compile(r"^[a-z0-9]{6,32}$")
+ORDER_ID_RE = re.compile(r"^([a-z0-9]{6,32})-([1-9][0-9]{0,11})$")
+
+#: Index of sales a sweeper must watch (outside any sale's slot; only Python reads it).
+ACTIVE_SALES = "lc:sales:active"
+
+_PARTS = ("meta", "stock", "geo", "pos", "users", "idem", "orders", "deadlines", "events")
+
+
+def sale_keys(sale_id: str) -> list[str]:
+    tag = f"{{fs:{sale_id}}}"
+    return [f"{tag}:{part}" for part in _PARTS]
+
+
+def buy_keys(sale_id: str, user_id: str) -> list[str]:
+    keys = sale_keys(sale_id)
+    keys.append(f"{{fs:{sale_id}}}:rl:{user_id}")
+    return keys
+
+
+def sale_of_order(order_id: str) -> str | None:
+    """The sale an order id belongs to (order ids are ``<sale_id>-<seq>``), or None if malformed."""
+    m = ORDER_ID_RE.match(order_id)
+    return m.group(1) if m else None
