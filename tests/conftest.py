@@ -145,3 +145,76 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'lc.sqlite'}"
+
+
+# --- the whole app over HTTP -------------------------------------------------------------
+
+TEST_SECRET = "test-secret-0123456789abcdef0123456789"
+
+
+class Api:
+    """A test client with tokens for each role and a seeded catalogue."""
+
+    def __init__(self, client, signer) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.signer = signer
+        from livecommerce.web.auth import Role
+
+        self.ops = {"Authorization": "Bearer " + signer.mint(Role.OPS, "ops1")}
+        self.host_s1 = {"Authorization": "Bearer " + signer.mint(Role.HOST, "alice", store_id="S1")}
+        self.host_s2 = {"Authorization": "Bearer " + signer.mint(Role.HOST, "bob", store_id="S2")}
+
+    def viewer(self, name: str) -> dict[str, str]:
+        from livecommerce.web.auth import Role
+
+        uid = self.signer.user_id_for_openid(name)
+        return {"Authorization": "Bearer " + self.signer.mint(Role.VIEWER, uid, nickname=name)}
+
+    async def seed(self, stock: dict[str, int] | None = None) -> None:
+        from tests.fakes import STORES
+
+        for sid, (lat, lng) in STORES.items():
+            r = await self.client.post("/api/v1/stores", json={"id": sid, "name": f"Store {sid}", "city": "Shanghai",
+                                                               "lat": lat, "lng": lng}, headers=self.ops)
+            assert r.status == 201, await r.text()
+        r = await self.client.post("/api/v1/products", json={"sku": "SKU1", "name": "Silk scarf",
+                                                             "price_cents": 19900}, headers=self.ops)
+        assert r.status == 201, await r.text()
+        for sid, qty in (stock or {"S1": 100, "S2": 100, "S3": 100}).items():
+            r = await self.client.put(f"/api/v1/stores/{sid}/stock/SKU1", json={"quantity": qty}, headers=self.ops)
+            assert r.status == 200, await r.text()
+
+    async def create_sale(self, allocations: dict[str, int], **overrides) -> dict:  # type: ignore[no-untyped-def]
+        from datetime import UTC, datetime, timedelta
+
+        now = datetime.now(UTC)
+        body = {
+            "sku": "SKU1", "price_cents": 9900,
+            "starts_at": (now - timedelta(seconds=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=1)).isoformat(),
+            "per_user_limit": 2, "payment_timeout_s": 300,
+            "allocations": [{"store_id": s, "quantity": q} for s, q in allocations.items()],
+        }
+        body.update(overrides)
+        r = await self.client.post("/api/v1/flash-sales", json=body, headers=self.ops)
+        assert r.status == 201, await r.text()
+        return await r.json()
+
+
+@pytest.fixture
+async def api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from livecommerce.app import build_app
+    from livecommerce.config import Settings
+    from livecommerce.web.auth import SIGNER
+
+    settings = Settings(data_dir=tmp_path, redis_url=redis_url, database_url=sqlite_url, secret=TEST_SECRET,
+                        buy_rate_per_s=1000, sweep_interval_s=0.2)
+    app = build_app(settings)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield Api(client, app[SIGNER])
+    finally:
+        await client.close()

@@ -1,0 +1,48 @@
+"""Inventory of record: stores, products, per-store stock and the allocation of stock into flash sales.
+
+SQL (SQLite embedded, PostgreSQL in production) through SQLAlchemy Core; schema by alembic migrations
+applied at start. Use the ``Inventory`` facade; mount ``routes`` with the facade under ``INVENTORY``.
+"""
+
+from __future__ import annotations
+
+from inventory.db import resolve_database_url
+from inventory.errors import (
+    AlreadyExists,
+    InsufficientStock,
+    InvalidRequest,
+    InvalidState,
+    InventoryError,
+    NotFound,
+)
+from inventory.routes import routes
+from inventory.service import INVENTORY, Inventory
+from inventory.types import (
+    AllocationRecord,
+    Product,
+    SaleAllocation,
+    SaleRecord,
+    StockLevel,
+    Store,
+    StoreShare,
+)
+
+__all__ = [
+    "INVENTORY",
+    "AllocationRecord",
+    "AlreadyExists",
+    "InsufficientStock",
+    "InvalidRequest",
+    "InvalidState",
+    "Inventory",
+    "InventoryError",
+    "NotFound",
+    "Product",
+    "SaleAllocation",
+    "SaleRecord",
+    "StockLevel",
+    "Store",
+    "StoreShare",
+    "resolve_database_url",
+    "routes",
+]

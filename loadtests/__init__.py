@@ -1,0 +1,1 @@
+"""Load tests, benchmark harnesses and post-run invariant checks (each runnable alone)."""
