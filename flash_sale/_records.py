@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 import orjson
@@ -11,10 +11,11 @@ __all__ = ["iso_ms", "order_view", "parse_order"]
 
 
 def iso_ms(ms: int | float | None) -> str | None:
+    """UTC ISO 8601 with milliseconds and ``Z``, as the contract's responses carry."""
     if ms is None:
         return None
-    dt = datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    seconds, millis = divmod(int(ms), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def parse_order(raw: str | bytes) -> dict[str, Any]:

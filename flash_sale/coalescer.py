@@ -11,20 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from flash_sale._resp import RespPipe
 from flash_sale.scripts import Script, is_noscript
 
 __all__ = ["Coalescer"]
 
 log = logging.getLogger(__name__)
 
-_Call = tuple[Sequence[str], Sequence[Any], "asyncio.Future[Any]"]
+_Call = tuple[bytes, "asyncio.Future[Any]"]
 
 
 class Coalescer:
@@ -44,13 +44,15 @@ class Coalescer:
         self._queue: deque[_Call] = deque()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._pipes: list[RespPipe] = []
         self.batches = 0
         self.calls = 0
 
     async def start(self) -> None:
+        self._pipes = [RespPipe(self._client) for _ in range(self._senders)]
         self._tasks = [
-            asyncio.create_task(self._run(), name=f"coalescer-{self._script.name}-{i}")
-            for i in range(self._senders)
+            asyncio.create_task(self._run(pipe), name=f"coalescer-{self._script.name}-{i}")
+            for i, pipe in enumerate(self._pipes)
         ]
 
     async def stop(self) -> None:
@@ -58,21 +60,23 @@ class Coalescer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for pipe in self._pipes:
+            pipe.close()
         while self._queue:
-            _, _, fut = self._queue.popleft()
+            _, fut = self._queue.popleft()
             if not fut.done():
                 fut.set_exception(RedisConnectionError("flash-sale core is shutting down"))
 
-    def call(self, keys: Sequence[str], args: Sequence[Any]) -> asyncio.Future[Any]:
-        """Queue one script call; the returned future resolves to its reply (or raises)."""
+    def call(self, command: bytes) -> asyncio.Future[Any]:
+        """Queue one packed EVALSHA of this script; the future resolves to its reply (or raises)."""
         if not self._tasks:
             raise RuntimeError("coalescer not started")
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((keys, args, fut))
+        self._queue.append((command, fut))
         self._wake.set()
         return fut
 
-    async def _run(self) -> None:
+    async def _run(self, pipe: RespPipe) -> None:
         queue = self._queue
         while True:
             if not queue:
@@ -82,32 +86,32 @@ class Coalescer:
             n = min(len(queue), self._max_batch)
             batch = [queue.popleft() for _ in range(n)]
             try:
-                await self._send(batch)
+                await self._send(pipe, batch)
             except asyncio.CancelledError:
-                for _, _, fut in batch:
+                for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(RedisConnectionError("flash-sale core is shutting down"))
                 raise
             except Exception as exc:  # noqa: BLE001 - every caller must hear about it
                 log.warning("script batch of %d failed: %r", len(batch), exc)
-                for _, _, fut in batch:
+                for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(exc)
 
-    async def _send(self, batch: list[_Call]) -> None:
+    async def _send(self, pipe: RespPipe, batch: list[_Call]) -> None:
         self.batches += 1
         self.calls += len(batch)
         try:
-            results = await self._pipeline(batch)
+            results = await self._pipeline(pipe, batch)
         except (RedisConnectionError, RedisTimeoutError, OSError):
             await asyncio.sleep(0.05)  # one retry: safe because every call is idempotent
-            results = await self._pipeline(batch)
+            results = await self._pipeline(pipe, batch)
         if any(is_noscript(r) for r in results):
             await self._script.load(self._client)  # Redis restarted or failed over
             retry = [call for call, r in zip(batch, results, strict=True) if is_noscript(r)]
-            again = iter(await self._pipeline(retry))
+            again = iter(await self._pipeline(pipe, retry))
             results = [next(again) if is_noscript(r) else r for r in results]
-        for (_, _, fut), result in zip(batch, results, strict=True):
+        for (_, fut), result in zip(batch, results, strict=True):
             if fut.done():
                 continue
             if isinstance(result, Exception):
@@ -115,9 +119,6 @@ class Coalescer:
             else:
                 fut.set_result(result)
 
-    async def _pipeline(self, batch: Sequence[_Call]) -> list[Any]:
-        sha = self._script.sha
-        pipe = self._client.pipeline(transaction=False)
-        for keys, args, _ in batch:
-            pipe.evalsha(sha, len(keys), *keys, *args)
-        return await pipe.execute(raise_on_error=False)
+    @staticmethod
+    async def _pipeline(pipe: RespPipe, batch: list[_Call]) -> list[Any]:
+        return await pipe.execute(b"".join(command for command, _ in batch), len(batch))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SALE_ID_RE", "ORDER_ID_RE", "sale_keys", "buy_keys", "sale_of_order", "ACTIVE_SALES"]
+__all__ = ["SALE_ID_RE", "ORDER_ID_RE", "sale_keys", "buy_keys", "rate_limit_key", "sale_of_order", "ACTIVE_SALES"]
 
 SALE_ID_RE = re.compile(r"^[a-z0-9]{6,32}$")
 ORDER_ID_RE = re.compile(r"^([a-z0-9]{6,32})-([1-9][0-9]{0,11})$")
@@ -21,10 +21,12 @@ def sale_keys(sale_id: str) -> list[str]:
     return [f"{tag}:{part}" for part in _PARTS]
 
 
+def rate_limit_key(sale_id: str, user_id: str) -> str:
+    return f"{{fs:{sale_id}}}:rl:{user_id}"
+
+
 def buy_keys(sale_id: str, user_id: str) -> list[str]:
-    keys = sale_keys(sale_id)
-    keys.append(f"{{fs:{sale_id}}}:rl:{user_id}")
-    return keys
+    return [*sale_keys(sale_id), rate_limit_key(sale_id, user_id)]
 
 
 def sale_of_order(order_id: str) -> str | None:

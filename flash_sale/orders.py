@@ -10,9 +10,10 @@ import orjson
 import redis.asyncio as aioredis
 
 from flash_sale import errors
+from flash_sale._commands import BuyPacker
 from flash_sale._records import parse_order
 from flash_sale.coalescer import Coalescer
-from flash_sale.keys import buy_keys, sale_keys, sale_of_order
+from flash_sale.keys import sale_keys, sale_of_order
 from flash_sale.scripts import ScriptRegistry
 from flash_sale.soldout import SoldOutCache
 from flash_sale.types import BuyRequest, Delivery, PaymentProvider
@@ -58,6 +59,7 @@ class OrderDesk:
         self._sold_out = sold_out
         self._payments = payments
         self._fetching: set[str] = set()
+        self._packer = BuyPacker(scripts["buy"].sha)
 
     async def buy(self, req: BuyRequest) -> BuyOutcome:
         if self._sold_out.is_sold_out_for(req.sale_id, req.user_id, req.idempotency_key):
@@ -70,7 +72,7 @@ class OrderDesk:
         else:
             args = [req.sale_id, req.user_id, req.idempotency_key, req.quantity, "pickup", f.store_id,
                     "", "", orjson.dumps({"type": "pickup", "store_id": f.store_id}), req.nickname]
-        reply = await self._buyer.call(buy_keys(req.sale_id, req.user_id), args)
+        reply = await self._buyer.call(self._packer.pack(req.sale_id, req.user_id, args))
         return self._interpret(req, reply)
 
     def _interpret(self, req: BuyRequest, reply: list[Any]) -> BuyOutcome:

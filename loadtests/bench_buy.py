@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,15 @@ from livecommerce.web.auth import Role, TokenSigner  # noqa: E402
 from loadtests._server import BENCH_SECRET, ServerProcess  # noqa: E402
 
 STORES = {"S1": (31.2353, 121.4747), "S2": (31.2304, 121.4451), "S3": (31.1886, 121.4394)}
+
+LOGIN_LUA = r"""
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/api/v1/auth/viewer", {["Content-Type"] = "application/json"},
+    '{"openid":"oid-' .. counter .. '","nickname":"buyer"}')
+end
+"""
 
 BUY_LUA = r"""
 local tokens = dofile("%(tokens)s")
@@ -63,7 +73,7 @@ request = function()
   end
   return wrk.format("POST", path, {
     ["Authorization"] = "Bearer " .. tokens[(i %% n) + 1],
-    ["Idempotency-Key"] = "t" .. t .. "-" .. counter,
+    ["Idempotency-Key"] = "%(run)s" .. t .. "-" .. counter,
     ["Content-Type"] = "application/json"}, body)
 end
 %(delay)s
@@ -123,8 +133,8 @@ def wrk(name: str, url: str, script: Path | None, args: argparse.Namespace, pid:
     cpu = (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     reqs = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50(?:\.0+)?%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99(?:\.0+)?%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errs = 0
     if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
@@ -140,10 +150,10 @@ def _call(base: str, method: str, path: str, token: str, body: object | None = N
 
 
 def seed(base: str, ops: str, big: int) -> tuple[str, str]:
+    _call(base, "POST", "/api/v1/products", ops, {"sku": "SKU1", "name": "Scarf", "price_cents": 100})
     for sid, (lat, lng) in STORES.items():
         _call(base, "POST", "/api/v1/stores", ops, {"id": sid, "name": sid, "city": "Shanghai", "lat": lat, "lng": lng})
         _call(base, "PUT", f"/api/v1/stores/{sid}/stock/SKU1", ops, {"quantity": big + 100})
-    _call(base, "POST", "/api/v1/products", ops, {"sku": "SKU1", "name": "Scarf", "price_cents": 100})
     now = datetime.now(UTC)
     sale = {"sku": "SKU1", "price_cents": 100, "starts_at": (now - timedelta(seconds=1)).isoformat(),
             "ends_at": (now + timedelta(hours=1)).isoformat(), "per_user_limit": 1000, "payment_timeout_s": 3600}
@@ -161,7 +171,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--users", type=int, default=20_000)
     ap.add_argument("--pace-ms", type=int, default=100, help="per-connection pause in the paced phases")
-    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are reported")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         print("bench_buy: needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -171,52 +181,73 @@ def main() -> int:
     tokens = work / "tokens.lua"
     tokens.write_text("return {\n" + ",\n".join(
         f'"{signer.mint(Role.VIEWER, f"u{i:06d}", nickname=f"buyer{i}")}"' for i in range(args.users)) + "\n}\n")
-    results: list[Result] = []
+    rounds: list[dict[str, Result]] = []
     with ServerProcess() as srv:
         ops = signer.mint(Role.OPS, "bench")
         big_sale, small_sale = seed(srv.base, ops, big=1_000_000)
 
-        def script(sale_id: str, paced: bool) -> Path:
-            path = work / f"buy-{sale_id}-{int(paced)}.lua"
+        def script(sale_id: str, paced: bool, run: str) -> Path:
+            path = work / f"buy-{sale_id}-{run}.lua"
             delay = f"function delay() return {args.pace_ms} end" if paced else ""
             path.write_text(BUY_LUA % {"tokens": tokens, "path": f"/api/v1/flash-sales/{sale_id}/orders",
-                                       "delay": delay})
+                                       "delay": delay, "run": run})
             return path
 
         pace = work / "pace.lua"
         pace.write_text(f"function delay() return {args.pace_ms} end\n")
-        time_url = srv.base + "/api/v1/time"
-        buy_url = srv.base + "/"  # wrk needs a URL; the script sets the path
-        # warm-up: token cache, connection pools, the scripts
-        wrk("warm-up", time_url, None, argparse.Namespace(**{**vars(args), "duration": 2}), srv.pid)
-        results.append(wrk("trivial JSON (GET /api/v1/time)", time_url, None, args, srv.pid))
-        results.append(wrk("buy while stock lasts", buy_url, script(big_sale, False), args, srv.pid))
-        results.append(wrk("buy after sell-out", buy_url, script(small_sale, False), args, srv.pid))
-        results.append(wrk(f"trivial JSON, paced {args.pace_ms} ms", time_url, pace, args, srv.pid))
-        results.append(wrk(f"buy while stock lasts, paced {args.pace_ms} ms", buy_url, script(big_sale, True), args,
-                           srv.pid))
+        login = work / "login.lua"
+        login.write_text(LOGIN_LUA)
+        time_url, any_url = srv.base + "/api/v1/time", srv.base + "/"
+        # warm-up: token cache, connection pools, the scripts, the sold-out mark
+        short = argparse.Namespace(**{**vars(args), "duration": 2})
+        wrk("warm-up", time_url, None, short, srv.pid)
+        wrk("warm-up", any_url, script(small_sale, False, "w"), short, srv.pid)
+        for n in range(args.rounds):
+            # interleaved phases, so drift in the machine hits every phase alike
+            phases = {
+                "trivial GET": wrk("trivial JSON GET (/api/v1/time)", time_url, None, args, srv.pid),
+                "trivial POST": wrk("trivial JSON POST (viewer login)", any_url, login, args, srv.pid),
+                "buy": wrk("buy while stock lasts", any_url, script(big_sale, False, f"b{n}"), args, srv.pid),
+                "sold out": wrk("buy after sell-out", any_url, script(small_sale, False, f"s{n}"), args, srv.pid),
+            }
+            rounds.append(phases)
+        paced = [
+            wrk(f"trivial JSON GET, paced {args.pace_ms} ms", time_url, pace, args, srv.pid),
+            wrk(f"buy while stock lasts, paced {args.pace_ms} ms", any_url, script(big_sale, True, "p"), args,
+                srv.pid),
+        ]
         state = _call(srv.base, "GET", f"/api/v1/flash-sales/{big_sale}", ops)
         small = _call(srv.base, "GET", f"/api/v1/flash-sales/{small_sale}", ops)
     shutil.rmtree(srv.data_dir, ignore_errors=True)
+    results = [r for phases in rounds for r in phases.values()] + paced
 
     ok_orders = sum(r.requests - r.non_2xx for r in results if r.name.startswith("buy while"))
     books = state["allocated"] == state["remaining"] + state["reserved"] + state["sold"]
     small_books = small["remaining"] == 0 and small["reserved"] == small["allocated"]
-    base, buy, sold_out = results[0], results[1], results[2]
     header = ("| phase | req/s | p50 ms | p99 ms | requests | non-2xx | socket errors | server+redis CPU |\n"
               "|---|---:|---:|---:|---:|---:|---:|---:|")
     print(header)
-    for r in results:
+    for phase in rounds[0]:
+        runs = sorted((r[phase] for r in rounds), key=lambda r: r.rps)
+        print(runs[len(runs) // 2].row().replace("| ", f"| median of {len(runs)}: ", 1))
+    for r in paced:
         print(r.row())
     print()
-    print(f"buy / trivial          = {buy.rps / base.rps:.2f}x   (target >= 0.70)")
-    print(f"after sell-out / trivial = {sold_out.rps / base.rps:.2f}x   (target >= 0.90)")
+
+    def ratio(a: str, b: str) -> str:
+        values = sorted(r[a].rps / r[b].rps for r in rounds)
+        return f"{statistics.median(values):.2f}x (rounds: {', '.join(f'{v:.2f}' for v in values)})"
+
+    print(f"buy / trivial POST            = {ratio('buy', 'trivial POST')}   target >= 0.70")
+    print(f"after sell-out / trivial POST = {ratio('sold out', 'trivial POST')}   target >= 0.90")
+    print(f"buy / trivial GET             = {ratio('buy', 'trivial GET')}")
+    print(f"after sell-out / trivial GET  = {ratio('sold out', 'trivial GET')}")
     print(f"orders in Redis: {state['reserved'] + state['sold']:,}; 2xx answers counted by wrk: {ok_orders:,}")
     print(f"books balance (allocated = remaining + reserved + sold): {books}; small sale sold out exactly: "
           f"{small_books}")
     # requests still in flight when wrk stops are decided by the server but not counted by wrk
     in_flight = state["reserved"] + state["sold"] - ok_orders
-    consistent = books and small_books and 0 <= in_flight <= args.connections * 2
+    consistent = books and small_books and 0 <= in_flight <= args.connections * (args.rounds + 1)
     print("invariants:", "OK" if consistent else "FAILED")
     return 0 if consistent else 1
 

@@ -11,8 +11,8 @@ from tests.flash_sale.conftest import MakeSale
 from tests.flash_sale.test_orders import pickup
 
 
-async def _until(pred, timeout: float = 2.0) -> None:
-    for _ in range(int(timeout / 0.02)):
+async def _until(pred, within_s: float = 2.0) -> None:
+    for _ in range(int(within_s / 0.02)):
         if pred():
             return
         await asyncio.sleep(0.02)
