@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +21,9 @@ import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from stream_server.realtime.connection import ClientConn
+from stream_server.realtime.connection import ClientConn, ws_frame
 from stream_server.realtime.messages import now_ms, out
+from stream_server.realtime.metrics import WS_CONNECTIONS, WS_DROPPED, WS_FANOUT_SECONDS, WS_FRAMES_OUT
 from stream_server.realtime.moderation import ChatGuard, load_banned_words
 from stream_server.realtime.presence import Presence
 from stream_server.realtime.types import Limits, SaleFeed
@@ -76,7 +78,6 @@ class RoomHub:
         rooms = list(self._rooms)
         for room in self._rooms.values():
             for conn in list(room.clients):
-                await conn.stop()
                 await conn.ws.close(code=1001, message=b"server shutting down")
         self._rooms.clear()
         try:
@@ -94,7 +95,7 @@ class RoomHub:
                 self._remember_pin(room, raw_pin.encode())
             room.likes_total = int(likes or 0)
         room.clients.add(conn)
-        conn.start()
+        WS_CONNECTIONS.inc()
         conn.offer(out("likes", count=room.likes_total or 0))
         if room.pin is not None:
             conn.offer(room.pin)
@@ -102,10 +103,10 @@ class RoomHub:
             conn.offer(out("stock", flash_sale_id=room.sale_id, remaining=room.stock_sent))
 
     async def leave(self, room_id: str, conn: ClientConn) -> None:
-        await conn.stop()
         room = self._rooms.get(room_id)
-        if room is not None:
+        if room is not None and conn in room.clients:
             room.clients.discard(conn)
+            WS_CONNECTIONS.dec()
 
     def local_viewers(self, room_id: str) -> int:
         room = self._rooms.get(room_id)
@@ -148,11 +149,17 @@ class RoomHub:
         await self.publish(room_id, "delete", message_id=message_id)
 
     # -- delivery ------------------------------------------------------------------------
-    def _deliver(self, room: _LocalRoom, frame: bytes) -> None:
-        for conn in list(room.clients):
-            if not conn.offer(frame):
-                room.clients.discard(conn)
+    def _deliver(self, room: _LocalRoom, payload: bytes) -> None:
+        started = time.perf_counter()
+        frame = ws_frame(payload)  # framed once for every viewer
+        for conn in [c for c in room.clients if not c.offer_frame(frame)]:
+            room.clients.discard(conn)
+            WS_CONNECTIONS.dec()
+            if conn.dropped != "gone":
+                WS_DROPPED.inc()
         self.delivered += len(room.clients)
+        WS_FRAMES_OUT.inc(len(room.clients))
+        WS_FANOUT_SECONDS.observe(time.perf_counter() - started)
 
     def _remember_pin(self, room: _LocalRoom, frame: bytes) -> None:
         room.pin = frame

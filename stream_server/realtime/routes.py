@@ -12,6 +12,7 @@ from livecommerce.web.auth import SIGNER
 from stream_server.realtime.connection import ClientConn
 from stream_server.realtime.hub import REALTIME, RoomHub
 from stream_server.realtime.messages import BadMessage, ChatIn, DeleteIn, LikeIn, MuteIn, out, parse_inbound
+from stream_server.realtime.metrics import WS_MESSAGES_IN
 from stream_server.realtime.types import RoomDirectory
 
 __all__ = ["routes", "ROOM_DIRECTORY"]
@@ -45,7 +46,7 @@ async def room_socket(request: web.Request) -> web.StreamResponse:
     is_host = principal.role is Role.OPS or (principal.role is Role.HOST and principal.store_id == room.store_id)
     conn = ClientConn(ws, request.transport, user_id=principal.user_id,
                       nickname=principal.nickname or principal.user_id[-6:], is_host=is_host,
-                      queue_size=hub.limits.outbound_queue)
+                      max_buffer=hub.limits.outbound_buffer)
     await hub.join(room_id, conn)
     conn.offer(out("room", status=room.status))
     try:
@@ -69,8 +70,10 @@ async def _handle(hub: RoomHub, room_id: str, conn: ClientConn, raw: str) -> Non
     try:
         msg = parse_inbound(raw)
     except BadMessage as exc:
+        WS_MESSAGES_IN.labels("invalid").inc()
         conn.offer(out("error", code="invalid_request", message=exc.message))
         return
+    WS_MESSAGES_IN.labels(msg.type).inc()
     if isinstance(msg, ChatIn):
         refused = await hub.chat(room_id, conn, msg.text)
         if refused:

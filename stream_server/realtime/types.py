@@ -26,7 +26,7 @@ class Limits:
     """Bounds that keep one client from hurting the room."""
 
     max_message_bytes: int = 2048
-    outbound_queue: int = 256          # messages waiting for one slow client before it is dropped
+    outbound_buffer: int = 256 * 1024  # bytes waiting for one slow client before it is dropped
     chat_per_10s: int = 5              # per user, across that user's connections in this process
     likes_per_s: int = 5               # likes broadcasts per second per room
     stock_interval_s: float = 0.5      # how often a pinned sale's stock is looked at

@@ -66,7 +66,7 @@ async def _server(redis_url: str, limits: Limits) -> tuple[TestServer, aioredis.
 @pytest.fixture
 async def servers(redis_url: str) -> AsyncIterator[list[Server]]:
     made = []
-    limits = Limits(outbound_queue=64, chat_per_10s=5, viewers_interval_s=0.2)
+    limits = Limits(outbound_buffer=64 * 1024, chat_per_10s=5, viewers_interval_s=0.2)
     for _ in range(2):
         made.append(await _server(redis_url, limits))
     yield [Server(f"ws://127.0.0.1:{s.port}", hub, TokenSigner(SECRET)) for s, _, hub in made]
