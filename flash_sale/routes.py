@@ -9,12 +9,15 @@ from aiohttp import web
 
 from flash_sale._records import iso_ms, order_view
 from flash_sale.core import FlashSaleCore
+from flash_sale.errors import FlashSaleError, OrderNotFound
 from flash_sale.keys import ORDER_ID_RE, SALE_ID_RE
 from flash_sale.models import OrderIn, SaleIn
+from flash_sale.order_routes import ledger_order
 from flash_sale.sales import new_sale_id
 from flash_sale.types import AllocationRequest, BuyRequest, Delivery, Pickup, SaleSnapshot, SaleSpec
 from livecommerce.web import ApiError, Role, json_response, read_model, require
 from livecommerce.web.bodies import parse_model
+from livecommerce.web.errors import error_response
 
 __all__ = ["routes", "FLASH_SALES", "sale_view"]
 
@@ -106,16 +109,25 @@ async def buy(request: web.Request) -> web.Response:
     fulfillment: Pickup | Delivery = (
         Pickup(f.store_id) if f.type == "pickup" else Delivery(f.address.text, f.address.lat, f.address.lng)  # type: ignore[union-attr]
     )
-    outcome = await request.app[FLASH_SALES].orders.buy(
-        BuyRequest(sale_id, principal.user_id, key, body.quantity, fulfillment, principal.nickname or "")
-    )
+    try:
+        outcome = await request.app[FLASH_SALES].orders.buy(
+            BuyRequest(sale_id, principal.user_id, key, body.quantity, fulfillment, principal.nickname or "")
+        )
+    except FlashSaleError as exc:  # answered here: the storm's common outcome skips the middleware's unwinding
+        return error_response(exc.code, str(exc), exc.details)
     return json_response(order_view(outcome.order), status=201 if outcome.created else 200)
 
 
 async def _owned_order(request: web.Request) -> tuple[dict[str, Any], str]:
     principal = require(request, Role.VIEWER, Role.OPS)
     order_id = _order_id(request)
-    order = await request.app[FLASH_SALES].orders.get(order_id)
+    try:
+        order = await request.app[FLASH_SALES].orders.get(order_id)
+    except OrderNotFound:
+        found = await ledger_order(request.app, order_id)  # archived, or Redis lost it: the record
+        if found is None:
+            raise
+        order = found
     if principal.role is not Role.OPS and order["user_id"] != principal.user_id:
         raise ApiError("not_found", f"no order {order_id}")  # never reveal others' orders
     return order, principal.user_id

@@ -113,7 +113,8 @@ class PaymentProvider(Protocol):
     """The payment service. The real one is WeChat Pay; tests and the demo use a local stand-in."""
 
     async def charge(self, order_id: str, user_id: str, amount_cents: int) -> str:
-        """Charge and return a payment reference; raise on decline."""
+        """Charge and return a payment reference; raise on decline. Idempotent per order: while a
+        charge for ``order_id`` stands, charging again returns its reference."""
         ...
 
     async def refund(self, payment_ref: str) -> None: ...

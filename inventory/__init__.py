@@ -1,4 +1,5 @@
-"""Inventory of record: stores, products, per-store stock and the allocation of stock into flash sales.
+"""Inventory of record: stores, products, per-store stock, the allocation of stock into flash sales
+and the order ledger.
 
 SQL (SQLite embedded, PostgreSQL in production) through SQLAlchemy Core; schema by alembic migrations
 applied at start. Use the ``Inventory`` facade; mount ``routes`` with the facade under ``INVENTORY``.
@@ -15,6 +16,7 @@ from inventory.errors import (
     InventoryError,
     NotFound,
 )
+from inventory.ledger import ORDER_STATUSES, LedgerOrder, OrderPage
 from inventory.routes import routes
 from inventory.service import INVENTORY, Inventory
 from inventory.types import (
@@ -36,7 +38,10 @@ __all__ = [
     "InvalidState",
     "Inventory",
     "InventoryError",
+    "LedgerOrder",
     "NotFound",
+    "ORDER_STATUSES",
+    "OrderPage",
     "Product",
     "SaleAllocation",
     "SaleRecord",

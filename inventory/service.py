@@ -7,7 +7,7 @@ transaction begins and ends, and whether it writes (``BEGIN IMMEDIATE`` on SQLit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -16,8 +16,9 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from inventory import allocation, products, sales, stock, stores
+from inventory import allocation, ledger, products, sales, stock, stores
 from inventory.db import create_engine, migrate, writer
+from inventory.ledger import LedgerOrder, OrderPage
 from inventory.types import Product, SaleAllocation, SaleRecord, StockLevel, Store, StoreShare
 
 __all__ = ["INVENTORY", "Inventory"]
@@ -146,6 +147,28 @@ class Inventory:
     async def list_sales(self, unsettled_only: bool = False) -> list[SaleRecord]:
         async with self._read() as conn:
             return await sales.list_sales(conn, unsettled_only)
+
+    # -- order ledger -----------------------------------------------------------------------------
+
+    async def record_orders(self, batch: Sequence[LedgerOrder]) -> None:
+        """Upsert a batch of orders in one transaction; statuses only move forward."""
+        async with self._write() as conn:
+            await ledger.upsert(conn, batch, self._clock())
+
+    async def get_order(self, order_id: str) -> LedgerOrder | None:
+        async with self._read() as conn:
+            return await ledger.get(conn, order_id)
+
+    async def list_orders(
+        self, *, user_id: str | None = None, sale_id: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> OrderPage:
+        """A page of one user's or one sale's orders, newest first (keyset cursor)."""
+        async with self._read() as conn:
+            return await ledger.page(conn, user_id=user_id, sale_id=sale_id, limit=limit, cursor=cursor)
+
+    async def order_statuses(self, sale_id: str) -> dict[str, str]:
+        async with self._read() as conn:
+            return await ledger.statuses(conn, sale_id)
 
 
 INVENTORY = web.AppKey("inventory", Inventory)

@@ -1,29 +1,42 @@
 """The app factory: wires the packages together, written out in plain code.
 
 Each long-lived part is started and stopped through ``cleanup_ctx`` in dependency order:
-Redis (embedded when ``REDIS_URL`` is unset) -> inventory database -> flash-sale core.
+Redis (embedded when ``REDIS_URL`` is unset) -> inventory database -> flash-sale core -> ledger worker
+-> stream server.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 
+import prometheus_client
 import redis.asyncio as aioredis
 from aiohttp import web
 
 import flash_sale
 import inventory
-from flash_sale import FLASH_SALES, FlashSaleCore, LocalPaymentProvider
+import stream_server
+from flash_sale import (
+    FLASH_SALES,
+    LEDGER_WORKER,
+    ORDER_LEDGER,
+    FlashSaleCore,
+    LedgerWorker,
+    LocalPaymentProvider,
+    Settlement,
+)
 from inventory import INVENTORY, Inventory
 from inventory.db import resolve_database_url
 from livecommerce import identity, ops_routes
-from livecommerce.adapters import InventoryAllocator
+from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
 from livecommerce.ops_routes import HEALTH_CHECKS
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER
+from stream_server import STREAM_SERVER, StreamConfig, StreamServer
 
 __all__ = ["build_app", "SETTINGS", "REDIS"]
 
@@ -31,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", aioredis.Redis)
+GC_THRESHOLDS = (50_000, 50, 100)
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -86,6 +100,44 @@ async def _flash_sale_ctx(app: web.Application) -> AsyncIterator[None]:
         await core.stop()
 
 
+async def _ledger_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ledger worker (stream -> SQL, settlement); more may run as ``livecommerce worker``."""
+    ledger = InventoryLedger(app[INVENTORY])
+    settlement = Settlement(app[FLASH_SALES].sales, InventorySettler(app[INVENTORY]))
+    # Batches of 200 keep each pass's event-loop stall to a few ms beside the buy path (about 20 ms
+    # at 1000); a separate ``livecommerce worker`` uses 1000.
+    worker = LedgerWorker(app[REDIS], ledger, on_housekeeping=settlement.check, batch=200,
+                          registry=prometheus_client.REGISTRY)
+    app[ORDER_LEDGER] = ledger
+    app[LEDGER_WORKER] = worker
+    await worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()
+
+
+async def _stream_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The media plane (rooms, WHIP/WHEP, HLS with ffmpeg); stopping it ends this process' live rooms."""
+    settings = app[SETTINGS]
+    server = StreamServer(app[REDIS], app[INVENTORY], StreamConfig.from_env(settings.data_dir, settings.extra),
+                          registry=prometheus_client.REGISTRY)
+    await server.start()
+    app[STREAM_SERVER] = server
+    try:
+        yield
+    finally:
+        await server.stop()
+
+
+async def _tune_gc(app: web.Application) -> None:
+    """Fewer, cheaper collections: the hot path allocates many short-lived containers, and a
+    full collection walking every long-lived object stalls all requests (p99 5x better here)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def build_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
@@ -94,8 +146,13 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_redis_ctx)
     app.cleanup_ctx.append(_inventory_ctx)
     app.cleanup_ctx.append(_flash_sale_ctx)
+    app.cleanup_ctx.append(_ledger_ctx)
+    app.cleanup_ctx.append(_stream_ctx)
+    app.on_startup.append(_tune_gc)
     app.add_routes(ops_routes.routes)
     app.add_routes(identity.routes)
     app.add_routes(inventory.routes)
     app.add_routes(flash_sale.routes)
+    app.add_routes(flash_sale.ledger_routes)
+    app.add_routes(stream_server.routes)
     return app

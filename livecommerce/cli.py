@@ -1,4 +1,4 @@
-"""``livecommerce``: serve the platform, mint tokens."""
+"""``livecommerce``: serve the platform, mint tokens, run the ledger worker, verify the books."""
 
 from __future__ import annotations
 
@@ -34,7 +34,40 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--nickname")
     token.add_argument("--ttl", type=int, help="lifetime in seconds")
     _data_dir_arg(token)
+
+    worker = sub.add_parser("worker", help="run a ledger worker (Redis streams -> SQL ledger, settlement)")
+    _tool_args(worker)
+    worker.add_argument("--claim-idle-s", type=float, default=5.0,
+                        help="reclaim entries a dead worker left pending this long (default 5)")
+    worker.add_argument("--metrics-port", type=int, help="serve lc_ledger_lag on 127.0.0.1:PORT/metrics")
+
+    verify = sub.add_parser("verify", help="check the books in Redis against the ledger (non-zero on a difference)")
+    _tool_args(verify)
+    verify.add_argument("--sale", help="only this sale")
+    verify.add_argument("--wait", type=float, default=15.0, help="seconds allowed for the ledger to catch up")
     return parser
+
+
+def _tool_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=None,
+                   help="data dir of a running serve: Redis from its redis.url, else REDIS_URL; the database "
+                        "is DATABASE_URL, else the SQLite file in it")
+    p.add_argument("--log-level", default=os.environ.get("LC_LOG_LEVEL", "WARNING"))
+
+
+def _ledger_tool(args: argparse.Namespace) -> int:
+    from livecommerce import ledger_cli
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redis_url, database_url = ledger_cli.locate(args.data_dir)
+    if redis_url is None:
+        print(f"livecommerce {args.command}: no Redis: pass --data-dir of a running serve or set REDIS_URL",
+              file=sys.stderr)
+        return 2
+    if args.command == "worker":
+        return asyncio.run(ledger_cli.run_worker(redis_url, database_url, claim_idle_s=args.claim_idle_s,
+                                                 metrics_port=args.metrics_port))
+    return asyncio.run(ledger_cli.run_verify(redis_url, database_url, sale=args.sale, wait_s=args.wait))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -77,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "token":
         return _token(args)
+    if args.command in ("worker", "verify"):
+        return _ledger_tool(args)
     raise AssertionError(args.command)  # argparse rejects unknown commands first
 
 

@@ -1,0 +1,58 @@
+"""Settings of the media plane: from the environment, overridable per app (tests) via ``extra``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+__all__ = ["StreamConfig", "resolve_ffmpeg"]
+
+
+def resolve_ffmpeg() -> str:
+    """``FFMPEG`` if set, else the binary shipped by imageio-ffmpeg (no system package needed)."""
+    configured = os.environ.get("FFMPEG")
+    if configured:
+        return configured
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    media_dir: Path
+    ffmpeg: str
+    #: absolute base of the URLs we hand out (whip_url, Location); None: taken from the request
+    public_url: str | None = None
+    segment_s: float = 1.0
+    live_window: int = 6
+    #: a publisher sending nothing for this long is gone (no DELETE needed)
+    media_timeout_s: float = 3.0
+    #: ICE + DTLS must complete within this after the answer
+    connect_timeout_s: float = 10.0
+    max_sdp_bytes: int = 64 * 1024
+    max_live_rooms: int = 32
+    max_whep_viewers: int = 50
+    cover_interval_s: float = 10.0
+    cover_width: int = 320
+    #: seconds between liveness leases written to Redis; a lease lives 3 periods
+    lease_period_s: float = 2.0
+    playlist_poll_s: float = 0.05
+
+    @classmethod
+    def from_env(cls, data_dir: Path, overrides: Mapping[str, str] | None = None) -> StreamConfig:
+        """``LC_STREAM_<FIELD>`` variables, then ``overrides`` (``Settings.extra`` keys ``stream_<field>``)."""
+        config = cls(media_dir=data_dir / "media", ffmpeg=resolve_ffmpeg(),
+                     public_url=os.environ.get("LC_PUBLIC_URL") or None)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"LC_STREAM_{f.name.upper()}")
+            if overrides and f"stream_{f.name}" in overrides:
+                raw = overrides[f"stream_{f.name}"]
+            if raw is None or f.name in ("media_dir", "ffmpeg"):
+                continue
+            current = getattr(config, f.name)
+            values[f.name] = raw if isinstance(current, str) or current is None else type(current)(raw)
+        return replace(config, **values)  # type: ignore[arg-type]

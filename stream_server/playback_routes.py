@@ -1,0 +1,71 @@
+"""HLS playback: ``/live/{room_id}/{name}`` for the live playlist, segments, replay and cover.
+
+Only names of the shapes we write are served (a whitelist, not a sanitiser), and any file path is
+checked to resolve inside the media directory: nothing else on disk can be reached. The live
+window comes from memory; older segments (the replay) and other processes' rooms from disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+from livecommerce.web import ApiError
+from stream_server._http import ROOM_ID
+from stream_server.server import STREAM_SERVER
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_NAME = re.compile(r"^(?:index\.m3u8|replay\.m3u8|cover\.jpg|r\d{1,6}_\d{1,9}\.ts)$")
+PLAYLIST = "application/vnd.apple.mpegurl"
+_TYPES = {".m3u8": PLAYLIST, ".ts": "video/mp2t", ".jpg": "image/jpeg"}
+_NO_CACHE = "no-cache"
+_IMMUTABLE = "public, max-age=31536000, immutable"
+_COVER = "public, max-age=10"
+
+
+def _not_found() -> ApiError:
+    return ApiError("not_found", "no such media")
+
+
+def _file(media_dir: Path, room_id: str, name: str) -> Path:
+    root = media_dir.resolve()
+    path = (root / room_id / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise _not_found()
+    return path
+
+
+def _cache(name: str) -> str:
+    return _IMMUTABLE if name.endswith(".ts") else _COVER if name.endswith(".jpg") else _NO_CACHE
+
+
+@routes.get("/live/{room_id}/{name}")
+async def media(request: web.Request) -> web.StreamResponse:
+    room_id, name = request.match_info["room_id"], request.match_info["name"]
+    if not ROOM_ID.fullmatch(room_id) or not _NAME.fullmatch(name):
+        raise _not_found()
+    server = request.app[STREAM_SERVER]
+    hls = server.hls(room_id)
+    ctype = _TYPES[name[name.rindex("."):]]
+    headers = {"Cache-Control": _cache(name), "Content-Type": ctype}
+    body: bytes | None = None
+    if hls is not None:
+        if name == "index.m3u8":
+            hls.note_playlist_fetch()
+            body = hls.playlist
+        elif name.endswith(".ts"):
+            body = hls.segment(name)
+        elif name == "replay.m3u8":
+            body = hls.replay
+    if body is not None:
+        return web.Response(body=body, headers=headers)
+    path = _file(server.config.media_dir, room_id, name)
+    if name.endswith(".m3u8"):  # small and rewritten in place: read whole, not streamed
+        return web.Response(body=await asyncio.to_thread(path.read_bytes), headers=headers)
+    return web.FileResponse(path, headers=headers)
