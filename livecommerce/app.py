@@ -27,6 +27,7 @@ from flash_sale import (
     LocalPaymentProvider,
     Settlement,
 )
+from flash_sale.feed import SaleFeedReader
 from inventory import INVENTORY, Inventory
 from inventory.db import resolve_database_url
 from livecommerce import identity, ops_routes
@@ -34,9 +35,11 @@ from livecommerce.adapters import InventoryAllocator, InventoryLedger, Inventory
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
 from livecommerce.ops_routes import HEALTH_CHECKS
+from livecommerce.realtime_adapters import PinCatalog, RoomsForRealtime
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER
-from stream_server import STREAM_SERVER, StreamConfig, StreamServer
+from stream_server import STREAM_SERVER, StreamConfig, StreamServer, realtime
+from stream_server.realtime import PIN_SOURCE, REALTIME, ROOM_DIRECTORY, RoomHub
 
 __all__ = ["build_app", "SETTINGS", "REDIS"]
 
@@ -120,14 +123,31 @@ async def _ledger_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _stream_ctx(app: web.Application) -> AsyncIterator[None]:
     """The media plane (rooms, WHIP/WHEP, HLS with ffmpeg); stopping it ends this process' live rooms."""
     settings = app[SETTINGS]
+    async def announce(room_id: str, status: str) -> None:  # to the room's websockets (late-bound)
+        await app[REALTIME].publish(room_id, "room", status=status)
+
     server = StreamServer(app[REDIS], app[INVENTORY], StreamConfig.from_env(settings.data_dir, settings.extra),
-                          registry=prometheus_client.REGISTRY)
+                          registry=prometheus_client.REGISTRY, on_status=announce)
     await server.start()
     app[STREAM_SERVER] = server
     try:
         yield
     finally:
         await server.stop()
+
+
+async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The rooms' websockets: chat, likes, viewers, pinned card, live stock, across processes."""
+    rooms = RoomsForRealtime(app[STREAM_SERVER].rooms)
+    hub = RoomHub(app[REDIS], SaleFeedReader(app[REDIS]), on_viewers=rooms.set_viewers)
+    app[ROOM_DIRECTORY] = rooms
+    app[PIN_SOURCE] = PinCatalog(app[INVENTORY], app[FLASH_SALES])
+    await hub.start()
+    app[REALTIME] = hub
+    try:
+        yield
+    finally:
+        await hub.stop()
 
 
 async def _tune_gc(app: web.Application) -> None:
@@ -148,6 +168,7 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_flash_sale_ctx)
     app.cleanup_ctx.append(_ledger_ctx)
     app.cleanup_ctx.append(_stream_ctx)
+    app.cleanup_ctx.append(_realtime_ctx)
     app.on_startup.append(_tune_gc)
     app.add_routes(ops_routes.routes)
     app.add_routes(identity.routes)
@@ -155,4 +176,5 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(flash_sale.routes)
     app.add_routes(flash_sale.ledger_routes)
     app.add_routes(stream_server.routes)
+    app.add_routes(realtime.routes)
     return app

@@ -20,10 +20,9 @@ from aiohttp import web
 
 from livecommerce.web import TokenSigner, error_middleware, json_response
 from livecommerce.web.auth import SIGNER
-from stream_server.realtime import REALTIME, RoomHub, RoomInfo
+from stream_server.realtime import REALTIME, ROOM_DIRECTORY, RoomHub, RoomInfo
 from stream_server.realtime import routes as realtime_routes
 from stream_server.realtime.metrics import WS_FANOUT_SECONDS
-from stream_server.realtime.routes import ROOM_DIRECTORY
 
 
 class _AnyRoom:

@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -42,8 +43,10 @@ class StoreDirectory(Protocol):
 
 class StreamServer:
     def __init__(self, redis: aioredis.Redis, stores: StoreDirectory, config: StreamConfig,
-                 registry: prometheus_client.CollectorRegistry | None = None) -> None:
+                 registry: prometheus_client.CollectorRegistry | None = None,
+                 on_status: Callable[[str, str], Awaitable[None]] | None = None) -> None:
         self.config = config
+        self._on_status = on_status
         self.rooms = RoomStore(redis, lease_ttl_s=config.lease_period_s * 3)
         self._stores = stores
         self._live: dict[str, LiveRoom] = {}
@@ -76,9 +79,12 @@ class StreamServer:
 
     async def end_room(self, room_id: str) -> Room:
         await self.rooms.get(room_id)
-        if room_id in self._live:
-            await self._end(room_id, "ended by the host")
+        was_live_here = room_id in self._live
+        if was_live_here:
+            await self._end(room_id, "ended by the host")  # announces the end itself
         await self.rooms.finish(room_id)  # also when no media had flowed yet, or live elsewhere
+        if not was_live_here:
+            await self._announce(room_id, "ended")
         return await self.rooms.get(room_id)
 
     def live_rooms(self) -> dict[str, LiveRoom]:
@@ -121,6 +127,7 @@ class StreamServer:
             await self.rooms.release(room_id, session_id)
             raise
         self._live[room_id] = live
+        await self._announce(room_id, "live")
         log.info("room %s live (%s)", room_id, ", ".join(f"{t.kind} {t.codec}" for t in live.ingest.tracks))
         return session_id, answer
 
@@ -153,6 +160,15 @@ class StreamServer:
             await live.close()
         if live.hls.replay is not None:
             await self.rooms.mark(room_id, replay="1")
+        await self._announce(room_id, "ended")
+
+    async def _announce(self, room_id: str, status: str) -> None:
+        """Tell the room's realtime plane (viewers' websockets) that the room went live or ended."""
+        if self._on_status is not None:
+            try:
+                await self._on_status(room_id, status)
+            except Exception as exc:  # noqa: BLE001 - a missed notice must not break the media plane
+                log.warning("room %s: could not announce %s: %r", room_id, status, exc)
 
     async def _renew_leases(self) -> None:
         while True:

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +50,15 @@ class _LocalRoom:
 
 
 class RoomHub:
-    def __init__(self, client: aioredis.Redis, feed: SaleFeed | None = None, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        feed: SaleFeed | None = None,
+        limits: Limits | None = None,
+        on_viewers: Callable[[str, int], Awaitable[None]] | None = None,
+    ) -> None:
         self._client = client
+        self._on_viewers = on_viewers
         self._feed = feed
         self.limits = limits or Limits()
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xFFFF:x}"
@@ -234,6 +242,8 @@ class RoomHub:
             if total != room.viewers_sent:
                 room.viewers_sent = total if room.clients else 0
                 self._deliver(room, out("viewers", count=total))
+                if self._on_viewers is not None:
+                    await self._on_viewers(rid, total)
 
     async def _poll_sales(self) -> None:
         if self._feed is None:

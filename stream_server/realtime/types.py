@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-__all__ = ["RoomInfo", "RoomDirectory", "Limits", "SaleFeed"]
+__all__ = ["RoomInfo", "RoomDirectory", "Limits", "PinSource", "SaleFeed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,20 @@ class RoomDirectory(Protocol):
     """Where rooms come from (the stream server's room registry), declared by the consumer."""
 
     async def get_room(self, room_id: str) -> RoomInfo | None: ...
+
+    async def set_pinned(self, room_id: str, pinned: dict[str, Any] | None) -> None:
+        """Record what is pinned, for the room API (``GET /api/v1/rooms/{id}``)."""
+        ...
+
+    async def set_viewers(self, room_id: str, count: int) -> None: ...
+
+
+class PinSource(Protocol):
+    """Public views of products and flash sales, for the pinned card."""
+
+    async def product(self, sku: str) -> dict[str, Any] | None: ...
+
+    async def flash_sale(self, sale_id: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)

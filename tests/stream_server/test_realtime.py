@@ -20,9 +20,8 @@ from aiohttp.test_utils import TestServer
 
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER, Role
-from stream_server.realtime import REALTIME, RoomHub, RoomInfo
+from stream_server.realtime import REALTIME, ROOM_DIRECTORY, RoomHub, RoomInfo
 from stream_server.realtime import routes as realtime_routes
-from stream_server.realtime.routes import ROOM_DIRECTORY
 from stream_server.realtime.types import Limits
 
 SECRET = "realtime-test-secret-0123456789abcdef"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -11,13 +10,12 @@ from livecommerce.web import ApiError, Role
 from livecommerce.web.auth import SIGNER
 from stream_server.realtime.connection import ClientConn
 from stream_server.realtime.hub import REALTIME, RoomHub
+from stream_server.realtime.keys import ROOM_DIRECTORY
 from stream_server.realtime.messages import BadMessage, ChatIn, DeleteIn, LikeIn, MuteIn, out, parse_inbound
 from stream_server.realtime.metrics import WS_MESSAGES_IN
 from stream_server.realtime.types import RoomDirectory
 
 __all__ = ["routes", "ROOM_DIRECTORY"]
-
-ROOM_DIRECTORY: web.AppKey[Any] = web.AppKey("room_directory", object)
 
 routes = web.RouteTableDef()
 
