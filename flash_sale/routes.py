@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from flash_sale._records import iso_ms, order_view
@@ -26,6 +27,7 @@ FLASH_SALES = web.AppKey("flash_sales", FlashSaleCore)
 routes = web.RouteTableDef()
 
 _MAX_ORDER_BODY = 2048
+_SOLD_OUT_BODY = orjson.dumps({"error": {"code": "sold_out", "message": "sold out", "remaining": 0}})
 
 
 def _sale_id(request: web.Request) -> str:
@@ -105,12 +107,15 @@ async def buy(request: web.Request) -> web.Response:
     if len(raw) > _MAX_ORDER_BODY:
         raise ApiError("payload_too_large", f"body larger than {_MAX_ORDER_BODY} bytes")
     body = parse_model(OrderIn, raw)
+    core = request.app[FLASH_SALES]
+    if core.sold_out.is_sold_out_for(sale_id, principal.user_id, key):  # after a sell-out: no Redis, no objects
+        return web.Response(body=_SOLD_OUT_BODY, status=409, content_type="application/json")
     f = body.fulfillment
     fulfillment: Pickup | Delivery = (
         Pickup(f.store_id) if f.type == "pickup" else Delivery(f.address.text, f.address.lat, f.address.lng)  # type: ignore[union-attr]
     )
     try:
-        outcome = await request.app[FLASH_SALES].orders.buy(
+        outcome = await core.orders.buy(
             BuyRequest(sale_id, principal.user_id, key, body.quantity, fulfillment, principal.nickname or "")
         )
     except FlashSaleError as exc:  # answered here: the storm's common outcome skips the middleware's unwinding
