@@ -19,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flash_sale._resp import RespPipe
 from flash_sale.scripts import Script, is_noscript
+from flash_sale.tasks import reraise_if_cancelling
 
 __all__ = ["Coalescer"]
 
@@ -97,6 +98,7 @@ class Coalescer:
                 for _, fut in batch:
                     if not fut.done():
                         fut.set_exception(exc)
+                reraise_if_cancelling()
 
     async def _send(self, pipe: RespPipe, batch: list[_Call]) -> None:
         self.batches += 1

@@ -14,6 +14,7 @@ from flash_sale.sales import SaleBook
 from flash_sale.scripts import ScriptRegistry
 from flash_sale.soldout import SoldOutCache
 from flash_sale.sweeper import ExpirySweeper
+from flash_sale.tasks import reraise_if_cancelling
 from flash_sale.types import PaymentProvider, StockAllocator
 
 __all__ = ["FlashSaleCore"]
@@ -74,6 +75,7 @@ class FlashSaleCore:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reconnect after a Redis restart
+                reraise_if_cancelling()  # redis-py may turn a cancellation into ConnectionError
                 log.warning("restock listener lost Redis: %r", exc)
                 self.sold_out.clear_all()  # a restock may have been missed while disconnected
                 await asyncio.sleep(0.5)

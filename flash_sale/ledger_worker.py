@@ -83,7 +83,7 @@ class LedgerWorker:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        self._stopping = True  # drivers may turn a cancellation into their own error: the loop checks this
+        self._stopping = True  # redis-py may turn the cancellation into a ConnectionError: the loop checks
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -111,8 +111,9 @@ class LedgerWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis or the database is down: retry, never die
-                if self._stopping:
-                    return
+                task = asyncio.current_task()
+                if self._stopping or (task is not None and task.cancelling()):
+                    return  # a cancellation a driver turned into its own error (redis-py 8 does)
                 failures += 1
                 self._replay_own = True
                 log.warning("ledger pass failed (%d in a row): %r", failures, exc)

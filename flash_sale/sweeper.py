@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from flash_sale.orders import OrderDesk
 from flash_sale.sales import SaleBook
+from flash_sale.tasks import reraise_if_cancelling
 
 __all__ = ["ExpirySweeper"]
 
@@ -65,5 +66,6 @@ class ExpirySweeper:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep sweeping through a Redis restart
+                reraise_if_cancelling()  # redis-py may turn a cancellation into ConnectionError
                 log.warning("expiry sweep failed: %r", exc)
             await asyncio.sleep(self._interval)

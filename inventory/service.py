@@ -16,7 +16,8 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from inventory import allocation, ledger, products, sales, stock, stores
+from inventory import allocation, customers, ledger, products, sales, stock, stores
+from inventory._sql import require_store
 from inventory.db import create_engine, migrate, writer
 from inventory.ledger import LedgerOrder, OrderPage
 from inventory.types import Product, SaleAllocation, SaleRecord, StockLevel, Store, StoreShare
@@ -169,6 +170,28 @@ class Inventory:
     async def order_statuses(self, sale_id: str) -> dict[str, str]:
         async with self._read() as conn:
             return await ledger.statuses(conn, sale_id)
+
+    # -- attribution ------------------------------------------------------------------------------
+
+    async def attribute_referral(self, user_id: str, store_id: str, host_id: str | None = None) -> bool:
+        """Fix a viewer's home store (and host) by the first referral they arrive with."""
+        async with self._write() as conn:
+            return await customers.attribute_referral(conn, user_id, store_id, host_id, self._clock())
+
+    async def attribute_deliveries(self, firsts: Sequence[customers.DeliveryFirst]) -> int:
+        """Attribute viewers seen for the first time to the store nearest their delivery address."""
+        async with self._write() as conn:
+            return await customers.attribute_deliveries(conn, firsts, self._clock())
+
+    async def get_customer(self, user_id: str) -> customers.Customer | None:
+        async with self._read() as conn:
+            return await customers.get(conn, user_id)
+
+    async def reassign_customers(self, store_id: str, from_host: str, to_host: str) -> int:
+        """Move the customers of a host who leaves to another host of the same store."""
+        async with self._write() as conn:
+            await require_store(conn, store_id)
+            return await customers.reassign(conn, store_id, from_host, to_host, self._clock())
 
 
 INVENTORY = web.AppKey("inventory", Inventory)

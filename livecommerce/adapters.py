@@ -8,6 +8,7 @@ from typing import Any
 
 from flash_sale.types import AllocatedStore, SaleSpec
 from inventory import Inventory, LedgerOrder, NotFound, SaleAllocation
+from inventory.customers import DeliveryFirst
 
 __all__ = ["InventoryAllocator", "InventoryLedger", "InventorySettler"]
 
@@ -95,6 +96,18 @@ def to_record(o: LedgerOrder) -> dict[str, Any]:
     return rec
 
 
+def _delivery_first(rec: Mapping[str, Any]) -> DeliveryFirst | None:
+    f = rec.get("fulfillment") or {}
+    address = f.get("address") if isinstance(f, Mapping) else None
+    if f.get("type") != "delivery" or not isinstance(address, Mapping):
+        return None
+    try:
+        return DeliveryFirst(str(rec["user_id"]), float(address["lat"]), float(address["lng"]),
+                             rec.get("host_id") or None)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 class InventoryLedger:
     """The flash-sale core's ``OrderLedgerSink`` and ``OrderLedger`` over the inventory's order ledger."""
 
@@ -103,6 +116,9 @@ class InventoryLedger:
 
     async def record(self, orders: Sequence[Mapping[str, Any]]) -> None:
         await self._inventory.record_orders([to_ledger(rec) for rec in orders])
+        firsts = [first for rec in orders if (first := _delivery_first(rec)) is not None]
+        if firsts:  # a viewer with no referral belongs to the store nearest their first delivery
+            await self._inventory.attribute_deliveries(firsts)
 
     async def get_order(self, order_id: str) -> dict[str, Any] | None:
         found = await self._inventory.get_order(order_id)

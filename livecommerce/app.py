@@ -28,7 +28,7 @@ from flash_sale import (
     Settlement,
 )
 from flash_sale.feed import SaleFeedReader
-from inventory import INVENTORY, Inventory
+from inventory import INVENTORY, Inventory, customer_routes
 from inventory.db import resolve_database_url
 from livecommerce import identity, ops_routes
 from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
@@ -36,6 +36,7 @@ from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
 from livecommerce.ops_routes import HEALTH_CHECKS
 from livecommerce.realtime_adapters import PinCatalog, RoomsForRealtime
+from livecommerce.redis_client import connect_redis
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER
 from stream_server import STREAM_SERVER, StreamConfig, StreamServer, realtime
@@ -59,7 +60,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         await embedded.start()
         url = embedded.url
         log.info("started private redis-server (pid %s) at %s", embedded.pid, url)
-    client = aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    client = connect_redis(url)
     app[REDIS] = client
 
     async def redis_ok() -> bool:
@@ -173,6 +174,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(ops_routes.routes)
     app.add_routes(identity.routes)
     app.add_routes(inventory.routes)
+    app.add_routes(customer_routes.routes)
     app.add_routes(flash_sale.routes)
     app.add_routes(flash_sale.ledger_routes)
     app.add_routes(stream_server.routes)

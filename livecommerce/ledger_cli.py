@@ -33,6 +33,7 @@ from flash_sale.scripts import ScriptRegistry
 from flash_sale.settlement import Settlement
 from inventory import Inventory, resolve_database_url
 from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
+from livecommerce.redis_client import connect_redis
 
 __all__ = ["locate", "run_verify", "run_worker"]
 
@@ -55,7 +56,7 @@ async def run_worker(redis_url: str, database_url: str, *, claim_idle_s: float =
                      metrics_port: int | None = None) -> int:
     """Run one ledger worker (with settlement) until SIGTERM or SIGINT; ``lc_ledger_lag`` on
     ``http://127.0.0.1:<metrics_port>/metrics`` when a port is given."""
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True, health_check_interval=30)
+    client = connect_redis(redis_url)
     inv = Inventory(database_url)
     await inv.start()
     sales = SaleBook(client, ScriptRegistry(), InventoryAllocator(inv), buy_rate_per_s=10)
@@ -90,7 +91,7 @@ async def _sales_to_check(client: aioredis.Redis, inv: Inventory, only: str | No
 async def run_verify(redis_url: str, database_url: str, *, sale: str | None = None, wait_s: float = 15.0,
                      out: TextIO | None = None) -> int:
     """Reconcile every sale (or one); print a report; 0 when the books agree, 1 otherwise."""
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = connect_redis(redis_url)
     inv = Inventory(database_url)
     await inv.start()
     try:

@@ -14,10 +14,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import redis.asyncio as aioredis
 import uvloop
 from aiohttp import web
 
+from livecommerce.redis_client import connect_redis
 from livecommerce.web import TokenSigner, error_middleware, json_response
 from livecommerce.web.auth import SIGNER
 from stream_server.realtime import REALTIME, ROOM_DIRECTORY, RoomHub, RoomInfo
@@ -52,7 +52,7 @@ def main() -> None:
     port, redis_url, secret = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 
     async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        client = connect_redis(redis_url)
         hub = RoomHub(client)
         await hub.start()
         app[REALTIME] = hub

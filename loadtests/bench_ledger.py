@@ -44,6 +44,7 @@ from flash_sale.types import BuyRequest  # noqa: E402
 from inventory import Inventory, Product, Store  # noqa: E402
 from livecommerce.adapters import InventoryAllocator  # noqa: E402
 from livecommerce.embedded_redis import EmbeddedRedis  # noqa: E402
+from livecommerce.redis_client import connect_redis
 
 STORES = {"S1": (31.2353, 121.4747), "S2": (31.2304, 121.4451), "S3": (31.1886, 121.4394)}
 PG_ADMIN = os.environ.get("LC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -131,7 +132,7 @@ async def run_one(name: str, database_url: str, orders: int) -> Figures:
     data_dir = Path(tempfile.mkdtemp(prefix="lc-bench-ledger-"))
     redis_server = EmbeddedRedis(data_dir)
     await redis_server.start()  # writes <data_dir>/redis.url, as serve does
-    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
+    client = connect_redis(redis_server.url)
     inv = Inventory(database_url)
     await inv.start()
     core = FlashSaleCore(client, InventoryAllocator(inv), LocalPaymentProvider(), buy_rate_per_s=10**6,

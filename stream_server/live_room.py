@@ -18,8 +18,11 @@ from stream_server._media import write_atomic
 from stream_server.config import StreamConfig
 from stream_server.cover import CoverMaker
 from stream_server.errors import Overloaded, SessionNotFound
+from stream_server.live_flv import LiveFlv
 from stream_server.live_hls import LiveHls
+from stream_server.protocols.flv import FlvPackager
 from stream_server.protocols.hls import HlsPackager
+from stream_server.protocols.rtmp import RtmpIngest
 from stream_server.protocols.whep import WhepEgress
 from stream_server.protocols.whip import WhipIngest
 from stream_server.stream import Stream
@@ -33,15 +36,20 @@ WATCH_INTERVAL_S = 0.25
 
 class LiveRoom:
     def __init__(self, room_id: str, session_id: str, config: StreamConfig,
-                 on_gone: Callable[[str], None], on_cover: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_gone: Callable[[str], None], on_cover: Callable[[], Awaitable[None]] | None = None,
+                 ingest: RtmpIngest | None = None) -> None:
         self.room_id = room_id
         self.session_id = session_id
         self._config = config
         self.dir = config.media_dir / room_id
-        self.ingest = WhipIngest(on_state=self._on_state)
+        self.ingest: WhipIngest | RtmpIngest = WhipIngest(on_state=self._on_state) if ingest is None else ingest
+        if ingest is not None:
+            ingest.on_state = self._on_state
         self.hls = LiveHls(config.live_window, config.segment_s)
         self.stream: Stream | None = None
         self.packager: HlsPackager | None = None
+        self.flv = LiveFlv()
+        self.flv_packager: FlvPackager | None = None
         self.cover: CoverMaker | None = None
         self.viewers: dict[str, WhepEgress] = {}
         self.opened_at = time.monotonic()
@@ -60,6 +68,8 @@ class LiveRoom:
         cfg = self._config
         self.packager = HlsPackager(stream, self.hls, self.dir, cfg.ffmpeg, cfg.segment_s, cfg.playlist_poll_s)
         self.packager.start()
+        self.flv_packager = FlvPackager(stream, self.flv, cfg.ffmpeg)
+        self.flv_packager.start()
         self.cover = CoverMaker(stream, self.dir / "cover.jpg", cfg.cover_interval_s, cfg.cover_width, self._on_cover)
         self.cover.start()
         self._watchdog = asyncio.create_task(self._watch(), name=f"watchdog-{self.room_id}")
@@ -132,6 +142,9 @@ class LiveRoom:
             self.stream.close()
         if self.packager is not None:
             await self.packager.stop()
+        if self.flv_packager is not None:
+            await self.flv_packager.stop()
+        self.flv.finish()
         if self.cover is not None:
             await self.cover.stop()
         self.hls.finish()

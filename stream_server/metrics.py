@@ -39,6 +39,9 @@ class StreamCollector(Collector):
         hls = GaugeMetricFamily("lc_stream_hls_viewers", "HLS players (playlist fetches per target duration)",
                                 labels=["room"])
         whep = GaugeMetricFamily("lc_stream_whep_viewers", "WebRTC (WHEP) viewers", labels=["room"])
+        flv = GaugeMetricFamily("lc_stream_flv_viewers", "HTTP-FLV viewers", labels=["room"])
+        flv_dropped = CounterMetricFamily("lc_stream_flv_dropped", "HTTP-FLV viewers cut for falling behind",
+                                          labels=["room"])
         restarts = CounterMetricFamily("lc_stream_packager_restarts", "ffmpeg restarts after a crash", labels=["room"])
         for room_id, room in rooms.items():
             if room.stream is not None:
@@ -48,5 +51,7 @@ class StreamCollector(Collector):
                 delay.add_metric([room_id], room.hls.packaging_delay_s)
             hls.add_metric([room_id], room.hls.viewers(now))
             whep.add_metric([room_id], len(room.viewers))
+            flv.add_metric([room_id], len(room.flv.viewers))
+            flv_dropped.add_metric([room_id], room.flv.dropped)
             restarts.add_metric([room_id], room.packager.restarts if room.packager else 0)
-        yield from (live, bitrate, fps, delay, hls, whep, restarts)
+        yield from (live, bitrate, fps, delay, hls, whep, flv, flv_dropped, restarts)

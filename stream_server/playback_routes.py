@@ -1,4 +1,5 @@
-"""HLS playback: ``/live/{room_id}/{name}`` for the live playlist, segments, replay and cover.
+"""Playback: HLS (``/live/{room_id}/{name}``: live playlist, segments, replay, cover) and HTTP-FLV
+(``/live/{room_id}.flv``, what the WeChat mini-program ``<live-player>`` plays).
 
 Only names of the shapes we write are served (a whitelist, not a sanitiser), and any file path is
 checked to resolve inside the media directory: nothing else on disk can be reached. The live
@@ -69,3 +70,41 @@ async def media(request: web.Request) -> web.StreamResponse:
     if name.endswith(".m3u8"):  # small and rewritten in place: read whole, not streamed
         return web.Response(body=await asyncio.to_thread(path.read_bytes), headers=headers)
     return web.FileResponse(path, headers=headers)
+
+
+FLV_HEADERS = {"Content-Type": "video/x-flv", "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+FLV_READY_WAIT_S = 5.0
+
+
+@routes.get("/live/{room_id}.flv")
+async def flv(request: web.Request) -> web.StreamResponse:
+    """HTTP-FLV: the first burst (headers and the last GOP) through aiohttp, then the room's shared
+    chunks written straight to the transport by ``LiveFlv``; the response ends with the room."""
+    room_id = request.match_info["room_id"]
+    if not ROOM_ID.fullmatch(room_id):
+        raise _not_found()
+    server = request.app[STREAM_SERVER]
+    live = server.live_rooms().get(room_id)
+    waited = 0.0
+    while live is not None and not live.flv.ready and not live.flv.ended and waited < FLV_READY_WAIT_S:
+        await asyncio.sleep(0.05)  # a room that just went live: its first keyframe is on its way
+        waited += 0.05
+    transport = request.transport
+    if live is None or not live.flv.ready or live.flv.ended or transport is None:
+        raise _not_found()
+    hub = live.flv
+    resp = web.StreamResponse(headers=FLV_HEADERS)
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    viewer = hub.join(transport)
+    try:
+        await resp.write(hub.first_burst())
+        hub.go_live(viewer)
+        await viewer.done.wait()
+        if not viewer.dropped and not transport.is_closing():
+            await resp.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the viewer went away
+    finally:
+        hub.leave(viewer)
+    return resp

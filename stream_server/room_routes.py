@@ -46,7 +46,7 @@ def room_json(room: Room, base: str, with_key: bool = False) -> dict[str, Any]:
         "id": room.id, "store_id": room.store_id, "title": room.title, "status": room.status.value,
         "playback": {
             "hls": f"{media}/index.m3u8" if live else None,
-            "flv": None,  # HTTP-FLV: not served yet
+            "flv": f"{base}/live/{room.id}.flv" if live else None,
             "whep": f"{base}/whep/{room.id}" if live else None,
             "replay": f"{media}/replay.m3u8" if room.has_replay else None,
         },

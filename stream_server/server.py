@@ -26,8 +26,10 @@ from stream_server.errors import AlreadyLive, BadStreamKey, NotLive, Overloaded,
 from stream_server.live_hls import LiveHls
 from stream_server.live_room import LiveRoom
 from stream_server.metrics import StreamCollector
+from stream_server.protocols.rtmp import RtmpIngest
 from stream_server.protocols.whip import check_offer
 from stream_server.rooms import RoomStore
+from stream_server.rtmp_server import RtmpServer, rtmp_from_env
 from stream_server.types import Room, RoomStatus
 
 __all__ = ["STREAM_SERVER", "StoreDirectory", "StreamServer"]
@@ -54,14 +56,24 @@ class StreamServer:
         self._lease_task: asyncio.Task[None] | None = None
         self._registry = registry
         self._collector = StreamCollector(self)
+        self.rtmp: RtmpServer | None = None
 
     async def start(self) -> None:
         await asyncio.to_thread(self.config.media_dir.mkdir, parents=True, exist_ok=True)
         self._lease_task = asyncio.create_task(self._renew_leases(), name="stream-leases")
         if self._registry is not None:
             self._registry.register(self._collector)
+        self.rtmp = rtmp_from_env(self)
+        if self.rtmp is not None:
+            try:
+                await self.rtmp.start()
+            except OSError as exc:  # the port is taken (another process): HTTP and WHIP still serve
+                log.error("RTMP ingest not listening on port %s: %s", self.rtmp.port, exc)
+                self.rtmp = None
 
     async def stop(self) -> None:
+        if self.rtmp is not None:
+            await self.rtmp.stop()
         if self._lease_task is not None:
             self._lease_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -94,6 +106,12 @@ class StreamServer:
         live = self._live.get(room_id)
         return live.hls if live is not None else None
 
+    def end_flv_viewers(self) -> None:
+        """End every HTTP-FLV response (for the app's ``on_shutdown``): aiohttp waits for running
+        handlers before the cleanup that ends the rooms, so an endless stream would hold it up."""
+        for live in self._live.values():
+            live.flv.finish()
+
     def room_dir(self, room_id: str) -> Path:
         return self.config.media_dir / room_id
 
@@ -112,14 +130,17 @@ class StreamServer:
             raise Overloaded("this server runs as many live rooms as it takes")
         return room
 
-    async def publish(self, room_id: str, stream_key: str | None, offer: str) -> tuple[str, str]:
-        """Returns (session id, SDP answer); the room is live once this returns."""
+    async def publish(self, room_id: str, stream_key: str | None, offer: str,
+                      ingest: RtmpIngest | None = None) -> tuple[str, str]:
+        """Returns (session id, SDP answer); the room is live once this returns. ``ingest``: an RTMP
+        publisher instead of the WHIP offer."""
         await self.check_publisher(room_id, stream_key)
-        check_offer(offer)
+        if ingest is None:
+            check_offer(offer)
         session_id = secrets.token_urlsafe(16)
         await self.rooms.claim(room_id, session_id)
         live = LiveRoom(room_id, session_id, self.config, on_gone=lambda why: self._end_soon(room_id, why),
-                        on_cover=lambda: self.rooms.mark(room_id, cover="1"))
+                        on_cover=lambda: self.rooms.mark(room_id, cover="1"), ingest=ingest)
         try:
             answer = await live.open(offer)
         except BaseException:

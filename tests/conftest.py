@@ -19,6 +19,8 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from livecommerce.redis_client import connect_redis
+
 PG_ADMIN_DSN = os.environ.get("LC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -90,7 +92,7 @@ def redis_url(redis_process: RedisProcess) -> str:
 
 @pytest.fixture
 async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = connect_redis(redis_url)
     yield client
     await client.aclose()
 

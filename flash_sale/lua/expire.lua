@@ -21,4 +21,4 @@ for _, order_id in ipairs(due) do
     redis.call('ZREM', K_DEADLINES, order_id)
   end
 end
-return {n, units, tonumber(redis.call('HGET', K_META, 'remaining'))}
+return {n, units, tonumber(redis.call('HGET', K_META, 'remaining') or '0')}

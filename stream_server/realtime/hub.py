@@ -22,6 +22,7 @@ import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from flash_sale.tasks import reraise_if_cancelling
 from stream_server.realtime.connection import ClientConn, ws_frame
 from stream_server.realtime.messages import now_ms, out
 from stream_server.realtime.metrics import WS_CONNECTIONS, WS_DROPPED, WS_FANOUT_SECONDS, WS_FRAMES_OUT
@@ -187,6 +188,7 @@ class RoomHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - resubscribe after a Redis restart
+                reraise_if_cancelling()
                 log.warning("realtime listener lost Redis: %r", exc)
                 await asyncio.sleep(0.5)
 
@@ -219,6 +221,7 @@ class RoomHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep ticking through a Redis restart
+                reraise_if_cancelling()
                 log.warning("realtime tick failed: %r", exc)
 
     async def _flush_likes(self) -> None:

@@ -144,6 +144,4 @@ async def test_redis_restart_during_a_storm_loses_no_acknowledged_order_or_payme
     paid = {o for o, s in acked.items() if s == "paid"}
     assert {o for o, n in charges.items() if n} == paid, "every paid order charged, nothing lost"
     doubled = sorted(o for o, n in charges.items() if n > 1)
-    if doubled:  # the ledger is right; the payment desk is not (yet): see OrderDesk.pay
-        pytest.xfail(f"charged twice: {doubled[:3]} - OrderDesk.pay keeps a charge whose pay script "
-                     "reply was lost with the connection, and the retry charges again")
+    assert not doubled, f"charged twice: {doubled[:3]} (the provider is idempotent per order)"

@@ -66,7 +66,7 @@ async def test_migrations_create_the_schema_at_head(database_url: str) -> None:
         await migrate(engine)
         assert TABLES <= await _tables(engine)
         async with engine.connect() as conn:
-            assert await conn.run_sync(current_revision) == "0002"
+            assert await conn.run_sync(current_revision) == "0003"
             diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
         assert diff == [], f"schema.py and the migrations disagree: {diff}"
     finally:
@@ -109,7 +109,7 @@ async def test_two_processes_starting_at_once_both_succeed(database_url: str) ->
         await a.create_product(Product("P1", "Tea", 100))
         assert [p.sku for p in await b.list_products()] == ["P1"]
         async with a.engine.connect() as conn:
-            assert await conn.run_sync(current_revision) == "0002"
+            assert await conn.run_sync(current_revision) == "0003"
             rows = (await conn.execute(sa.text("SELECT count(*) FROM alembic_version"))).scalar()
         assert rows == 1
     finally:

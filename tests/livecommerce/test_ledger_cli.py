@@ -20,6 +20,7 @@ from flash_sale._stream_group import GROUP, stream_key
 from inventory.db import create_engine
 from livecommerce.cli import main
 from livecommerce.ledger_cli import run_verify
+from livecommerce.redis_client import connect_redis
 from tests.ledger_stack import LedgerStack, ledger_stack, storm, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,7 +100,7 @@ def test_verify_passes_good_books_and_fails_corrupted_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def books() -> str:
-        client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        client = connect_redis(redis_url)
         try:
             async with ledger_stack(client, database_url) as s:
                 sale = await s.new_sale()

@@ -18,6 +18,7 @@ import websockets
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from livecommerce.redis_client import connect_redis
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER, Role
 from stream_server.realtime import REALTIME, ROOM_DIRECTORY, RoomHub, RoomInfo
@@ -49,7 +50,7 @@ class Server:
 
 
 async def _server(redis_url: str, limits: Limits) -> tuple[TestServer, aioredis.Redis, RoomHub]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = connect_redis(redis_url)
     hub = RoomHub(client, None, limits)
     app = web.Application(middlewares=[error_middleware])
     app[SIGNER] = TokenSigner(SECRET)
