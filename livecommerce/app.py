@@ -151,6 +151,12 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await hub.stop()
 
 
+async def _end_long_responses(app: web.Application) -> None:
+    """Open HTTP-FLV streams would otherwise hold shutdown for aiohttp's whole shutdown_timeout."""
+    if STREAM_SERVER in app:
+        app[STREAM_SERVER].end_flv_viewers()
+
+
 async def _tune_gc(app: web.Application) -> None:
     """Fewer, cheaper collections: the hot path allocates many short-lived containers, and a
     full collection walking every long-lived object stalls all requests (p99 5x better here)."""
@@ -171,6 +177,7 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_stream_ctx)
     app.cleanup_ctx.append(_realtime_ctx)
     app.on_startup.append(_tune_gc)
+    app.on_shutdown.append(_end_long_responses)
     app.add_routes(ops_routes.routes)
     app.add_routes(identity.routes)
     app.add_routes(inventory.routes)

@@ -21,6 +21,9 @@ import redis.asyncio as aioredis
 
 from livecommerce.redis_client import connect_redis
 
+# test apps must not all try to bind RTMP's 0.0.0.0:1935 (the RTMP tests start their own listener)
+os.environ.setdefault("LC_RTMP_PORT", "0")
+
 PG_ADMIN_DSN = os.environ.get("LC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
