@@ -114,6 +114,9 @@ async def _ledger_ctx(app: web.Application) -> AsyncIterator[None]:
                           registry=prometheus_client.REGISTRY)
     app[ORDER_LEDGER] = ledger
     app[LEDGER_WORKER] = worker
+    if not app[SETTINGS].run_ledger_worker:  # separate ``livecommerce worker`` processes do it
+        yield
+        return
     await worker.start()
     try:
         yield

@@ -30,6 +30,8 @@ class Settings:
     #: how often the expiry sweeper looks for unpaid reservations
     sweep_interval_s: float = 0.5
     redis_server: str | None = None
+    #: run the ledger worker inside this process (LC_LEDGER_WORKER=0 when separate workers run)
+    run_ledger_worker: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +43,7 @@ class Settings:
             "database_url": os.environ.get("DATABASE_URL") or None,
             "buy_rate_per_s": _env_int("LC_BUY_RATE_PER_S", 10),
             "redis_server": os.environ.get("LC_REDIS_SERVER") or None,
+            "run_ledger_worker": os.environ.get("LC_LEDGER_WORKER", "1") not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]

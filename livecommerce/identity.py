@@ -46,9 +46,10 @@ async def viewer_login(request: web.Request) -> web.Response:
     user_id = signer.user_id_for_openid(body.openid)
     nickname = body.nickname or f"viewer-{user_id[-4:]}"
     token = signer.mint(Role.VIEWER, user_id, nickname=nickname)
-    inventory = request.app[INVENTORY]
-    if match is not None:
+    answer = {"token": token, "user_id": user_id, "nickname": nickname}
+    if match is not None:  # only a referral touches the database: sign-in stays a cheap, hot route
+        inventory = request.app[INVENTORY]
         await inventory.attribute_referral(user_id, match.group(1), match.group(2))
-    customer = await inventory.get_customer(user_id)
-    return json_response({"token": token, "user_id": user_id, "nickname": nickname,
-                          "home_store_id": customer.home_store_id if customer else None})
+        customer = await inventory.get_customer(user_id)
+        answer["home_store_id"] = customer.home_store_id if customer else None
+    return json_response(answer)

@@ -29,7 +29,10 @@ class ServerProcess:
         self.port = free_port()
         self.data_dir = Path(tempfile.mkdtemp(prefix="lc-bench-"))
         self.base = f"http://127.0.0.1:{self.port}"
-        self._env = {**os.environ, "LC_SECRET": BENCH_SECRET, "LC_LOG_LEVEL": "WARNING", **(env or {})}
+        self._env = {**os.environ, "LC_SECRET": BENCH_SECRET, "LC_LOG_LEVEL": "WARNING",
+                     # the ledger is measured by bench_ledger.py; here it would bill the phases after a
+                     # buy phase for writing that phase's orders
+                     "LC_LEDGER_WORKER": "0", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServerProcess:

@@ -36,7 +36,7 @@ async def test_without_referral_the_first_delivery_picks_the_nearest_store(api) 
     await api.seed()
     sale = await api.create_sale({"S1": 5, "S2": 5, "S3": 5})
     login = await _login(api, "oD")
-    assert login["home_store_id"] is None
+    assert (await _me(api, login["token"]))["home_store_id"] is None
     near_xujiahui = {"text": "Hongqiao Rd 1", "lat": 31.1900, "lng": 121.4380}
     r = await api.client.post(f"/api/v1/flash-sales/{sale['id']}/orders",
                               json={"quantity": 1, "fulfillment": {"type": "delivery", "address": near_xujiahui}},
