@@ -18,6 +18,7 @@ import ffmpeg
 from stream_server._flv_tags import TagReader
 from stream_server._media import decode_keyframe
 from stream_server._mux import NutMuxer
+from stream_server._tasks import finish_or_cancel
 from stream_server.live_flv import LiveFlv
 from stream_server.stream import Stream, Subscription
 from stream_server.types import MediaPacket
@@ -60,14 +61,7 @@ class FlvPackager:
 
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Waits for the run to end (the stream must be closed first); cancels it if stuck."""
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await finish_or_cancel(self._task, timeout_s)
 
     async def _supervise(self) -> None:
         backoff = 0.5

@@ -18,6 +18,7 @@ from typing import Any
 from stream_server._ffmpeg import hls_command
 from stream_server._media import decode_keyframe
 from stream_server._mux import NutMuxer
+from stream_server._tasks import finish_or_cancel
 from stream_server.live_hls import LiveHls
 from stream_server.protocols._hls_runs import RunWatcher
 from stream_server.stream import Stream, Subscription
@@ -50,14 +51,7 @@ class HlsPackager:
 
     async def stop(self, timeout_s: float = 15.0) -> None:
         """Waits for the last run to finish (the stream must be closed first); kills it if stuck."""
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await finish_or_cancel(self._task, timeout_s)
 
     async def _supervise(self) -> None:
         run, backoff = 0, 0.5
