@@ -31,7 +31,7 @@ export async function openBuy() {
   if (!pin || !pin.flash_sale) return;
   const sale = await api(`/api/v1/flash-sales/${encodeURIComponent(pin.flash_sale.id)}`).catch(() => pin.flash_sale);
   const home = state.stores.find((s) => s.id === state.room.store_id) || state.stores[0] || { lat: 31.23, lng: 121.47 };
-  ctx = { sale, product: pin.product, qty: 1, mode: "pickup", storeId: null, key: null, busy: false,
+  ctx = { sale, product: pin.product, qty: 1, mode: "pickup", storeId: null, picked: false, key: null, busy: false,
     origin: { lat: home.lat, lng: home.lng }, originKind: "store", address: { text: "", lat: home.lat, lng: home.lng } };
   renderForm();
   openSheet("buy-sheet");
@@ -68,7 +68,7 @@ function qtyRow() {
 
 function pickupList() {
   const stores = pickupStores();
-  if (!ctx.storeId || !stores.some((s) => s.id === ctx.storeId && s.left >= ctx.qty)) {
+  if (!ctx.picked || !stores.some((s) => s.id === ctx.storeId && s.left >= ctx.qty)) {
     ctx.storeId = (stores.find((s) => s.left >= ctx.qty) || {}).id || null;
   }
   return el("div.pickup",
@@ -76,7 +76,7 @@ function pickupList() {
     el("ul.stores", stores.map((s) => el("li",
       el("label.store" + (s.left <= 0 ? ".disabled" : ""), { dataset: { store: s.id } },
         el("input", { type: "radio", name: "store", value: s.id, checked: s.id === ctx.storeId, disabled: s.left <= 0,
-          onchange: () => { ctx.storeId = s.id; } }),
+          onchange: () => { ctx.storeId = s.id; ctx.picked = true; } }),
         el("span.store-name", { text: s.name }),
         el("span.store-dist", { text: t("distance_km", { d: s.dist.toFixed(1) }) }),
         el("span.store-left" + (s.left <= 0 ? ".out" : ""), { text: s.left > 0 ? t("store_left", { n: s.left }) : t("store_sold_out") }))))));
@@ -168,7 +168,7 @@ function explain(e) {
     case "no_stock_at_store":
       return showError(t("err_no_stock_at_store"), (d.nearest_stores || []).map((s) => el("button.alt-store", {
         type: "button", dataset: { store: s.store_id },
-        onclick: () => { ctx.storeId = s.store_id; ctx.mode = "pickup"; renderForm(); submit(false); },
+        onclick: () => { ctx.storeId = s.store_id; ctx.picked = true; ctx.mode = "pickup"; renderForm(); submit(false); },
         text: `${storeName(s.store_id)} · ${t("distance_km", { d: Number(s.distance_km).toFixed(1) })} · ${t("store_left", { n: s.remaining })}` })));
     case "rate_limited": return showError(t("err_rate_limited"), [retryBtn(1000)]);
     case "unavailable": case "network": return showError(t(e.code === "network" ? "err_network" : "err_unavailable"), [retryBtn(0)]);

@@ -13,7 +13,9 @@ let shown = new Map();
 
 function row(o) {
   const p = productOf(o.sku);
-  const when = o.created_at ? new Date(o.created_at).toLocaleString() : "";
+  const d = o.created_at ? new Date(o.created_at) : null;
+  const two = (n) => String(n).padStart(2, "0");
+  const when = d ? `${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}` : "";
   return el("li.order", { dataset: { id: o.order_id, status: o.status } },
     productImage(p, "order-thumb"),
     el("div.order-text",

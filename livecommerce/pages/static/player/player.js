@@ -56,6 +56,7 @@ function wire() {
   $("#back-btn").addEventListener("click", () => navigate("/"));
   $("#orders-btn").addEventListener("click", () => openOrders());
   $("#scrim").addEventListener("click", closeAllSheets);
+  document.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", closeAllSheets));
   $("#shelf-btn").addEventListener("click", () => openSheet("shelf"));
   $("#like-btn").addEventListener("click", like);
   $("#unmute-btn").addEventListener("click", () => { const v = $("#video"); v.muted = false; v.play().catch(() => {}); $("#unmute-btn").hidden = true; });

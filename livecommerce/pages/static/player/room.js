@@ -96,7 +96,7 @@ function onMessage(m) {
     case "likes":
       if (lastLikes !== null) for (let i = 0; i < Math.min(m.count - lastLikes, 4); i++) floatHeart();
       lastLikes = m.count;
-      $("#like-count").textContent = fmtCount(m.count);
+      $("#like-count").textContent = m.count > 0 ? fmtCount(m.count) : "";
       break;
     case "viewers": $("#viewer-count").textContent = t("viewers", { n: fmtCount(m.count) }); break;
     case "pin": state.pin = m.product ? { product: m.product, flash_sale: m.flash_sale } : null;

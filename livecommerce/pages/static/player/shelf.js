@@ -31,8 +31,9 @@ export function renderShelf() {
       el("div.shelf-text",
         el("div.shelf-name", onAir ? el("span.tag", { text: t("pinned_now") }) : null, p.name),
         el("div.shelf-price", el("span.now", { text: yuan(price) }),
-          onAir && sale && sale.price_cents < p.price_cents ? el("s.was", { text: yuan(p.price_cents) }) : null,
-          onAir && sale && st !== "soldout" ? el("span.muted", { text: " · " + t("left", { n: remaining }) }) : null)),
+          onAir && sale && sale.price_cents < p.price_cents ? el("s.was", { text: yuan(p.price_cents) }) : null),
+        onAir && sale ? el("div.shelf-left", {
+          text: st === "soldout" ? t("sold_out") : `${t("flash_sale")} · ${t("left", { n: remaining })}` }) : null),
       action);
   }));
 }
