@@ -28,6 +28,7 @@ PRODUCTS = [
     {"sku": "SCARF-SILK", "name": "真丝印花方巾 90cm", "price_cents": 59900},
     {"sku": "CREAM-50", "name": "修护面霜 50ml", "price_cents": 32000},
     {"sku": "BAG-TOTE", "name": "小牛皮托特包", "price_cents": 129900},
+    {"sku": "WATCH-LJZ", "name": "机械腕表 限量款", "price_cents": 890000, "only": "SH-LJZ"},  # one store carries it
 ]
 
 
@@ -57,8 +58,10 @@ def seed_stores(server: LiveServer, on_hand: int = 50) -> Seed:
     for s in STORES:
         server.ok("POST", "/api/v1/stores", s, ops)
     for p in PRODUCTS:
-        server.ok("POST", "/api/v1/products", p, ops)
+        server.ok("POST", "/api/v1/products", {k: v for k, v in p.items() if k != "only"}, ops)
         for s in STORES:
+            if p.get("only", s["id"]) != s["id"]:
+                continue
             server.ok("PUT", f"/api/v1/stores/{s['id']}/stock/{p['sku']}", {"quantity": on_hand}, ops)
     host = server.token("host", "alice", store=STORES[0]["id"], nickname="Alice")
     return Seed(ops=ops, host=host)

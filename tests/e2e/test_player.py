@@ -15,7 +15,6 @@ import pytest
 from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, screenshot
 from tests.e2e.rooms import LiveRoom, Seed, create_sale, seed_stores, start_live_room, wait_for
 
-
 PLAYING_JS = """() => { const v = document.querySelector('#video');
   return {...window.__lcPlayer, t: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames,
           duration: v.duration, audio: v.webkitAudioDecodedByteCount || 0}; }"""
@@ -53,6 +52,11 @@ def wait_playing(page: Any, within: float = 15) -> dict[str, Any]:
     return first | {"later": later}
 
 
+def sees(page: Any, text: str) -> None:
+    page.wait_for_function("t => [...document.querySelectorAll('#chat .text')].some(e => e.textContent === t)",
+                           arg=text)
+
+
 def test_live_video_plays_over_http_flv_and_decodes_audio_within_2s(live: Any, new_page: Any) -> None:
     server, _, room = live
     page = open_room(new_page, server, room.id)
@@ -83,7 +87,7 @@ def test_chat_between_two_viewers_is_text_only(live: Any, new_page: Any) -> None
     a.click("#chat-send")
     a.fill("#chat-input", "这条丝巾有几种颜色？")
     a.press("#chat-input", "Enter")
-    b.wait_for_function("() => [...document.querySelectorAll('#chat .text')].some(e => e.textContent.includes('几种颜色'))")
+    sees(b, "这条丝巾有几种颜色？")
     texts = b.eval_on_selector_all("#chat .text", "els => els.map(e => e.textContent)")
     assert hostile in texts
     assert b.evaluate("() => window.__owned") is None
@@ -95,7 +99,7 @@ def test_chat_between_two_viewers_is_text_only(live: Any, new_page: Any) -> None
     for text in ("主播身上这条是什么颜色？", "静安店可以自提吗"):
         b.fill("#chat-input", text)
         b.click("#chat-send")
-    a.wait_for_function("() => [...document.querySelectorAll('#chat .text')].some(e => e.textContent === '静安店可以自提吗')")
+    sees(a, "静安店可以自提吗")
     wait_playing(b)
     b.wait_for_timeout(600)
     screenshot(b, "player-phone")
@@ -207,7 +211,8 @@ def test_desktop_centres_the_phone_with_the_shelf_beside(live: Any, new_page: An
     assert phone["width"] < 420 and shelf["x"] > phone["x"] + phone["width"]
     centre = (phone["x"] + shelf["x"] + shelf["width"]) / 2
     assert abs(centre - DESKTOP["width"] / 2) < 40
-    assert page.locator("#shelf .shelf-item").count() == 3
+    skus = page.eval_on_selector_all("#shelf .shelf-item", "els => els.map(e => e.dataset.sku)")
+    assert skus[0] == "SCARF-SILK" and sorted(skus) == ["BAG-TOTE", "CREAM-50", "SCARF-SILK"]  # this store's shelf
     wait_playing(page)
     screenshot(page, "player-desktop")
 

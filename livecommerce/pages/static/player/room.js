@@ -133,6 +133,8 @@ export async function openRoom(id) {
   const room = await api(`/api/v1/rooms/${encodeURIComponent(id)}`);
   if (!current || current.id !== id) return;
   state.room = room;
+  state.shelf = await api(`/api/v1/stores/${encodeURIComponent(room.store_id)}/products`).catch(() => state.products);
+  if (!current || current.id !== id) return;
   state.pin = room.pinned || null;
   state.remaining = room.pinned && room.pinned.flash_sale ? room.pinned.flash_sale.remaining : null;
   $("#chat").replaceChildren();

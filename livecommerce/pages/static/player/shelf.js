@@ -1,4 +1,4 @@
-// The product shelf: the catalogue, the item on air first with its flash price and stock.
+// The product shelf: what the room's store carries, the item on air first with its flash price and stock.
 // A bottom sheet on a phone, a panel beside the phone column on a desktop.
 import { t, yuan } from "./i18n.js";
 import { productImage } from "./pin.js";
@@ -13,7 +13,8 @@ export function renderShelf() {
   if (!state.room) return list.replaceChildren();
   const pinnedSku = state.pin && state.pin.product.sku;
   const sale = state.pin && state.pin.flash_sale;
-  const items = [...state.products].sort((a, b) => (b.sku === pinnedSku) - (a.sku === pinnedSku));
+  const shelf = state.shelf.some((p) => p.sku === pinnedSku) || !pinnedSku ? state.shelf : [state.pin.product, ...state.shelf];
+  const items = [...shelf].sort((a, b) => (b.sku === pinnedSku) - (a.sku === pinnedSku));
   $("#shelf-store").textContent = storeName(state.room.store_id);
   $("#shelf-count").textContent = items.length ? String(items.length) : "";
   list.replaceChildren(...items.map((p, i) => {
@@ -34,6 +35,6 @@ export function renderShelf() {
           onAir && sale && sale.price_cents < p.price_cents ? el("s.was", { text: yuan(p.price_cents) }) : null),
         onAir && sale ? el("div.shelf-left", {
           text: st === "soldout" ? t("sold_out") : `${t("flash_sale")} · ${t("left", { n: remaining })}` }) : null),
-      action);
+      action || (p.in_stock === false ? el("span.muted.small", { text: t("out_of_stock") }) : null));
   }));
 }

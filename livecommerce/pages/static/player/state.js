@@ -3,7 +3,8 @@ import { api } from "/static/common/api.js";
 
 export const state = {
   stores: [],       // every store, with coordinates (pickup choices, distances)
-  products: [],     // the catalogue (shelf, order names)
+  products: [],     // the catalogue (order names)
+  shelf: [],        // what the open room's store carries (GET /api/v1/stores/{id}/products)
   room: null,       // GET /api/v1/rooms/{id} of the open room
   pin: null,        // {product, flash_sale} of the open room
   remaining: null,  // live remaining stock of the pinned sale

@@ -38,7 +38,7 @@ function engine(video, mode, playback, onFatal) {
   watchFirstFrame(video);
   if (mode === "flv") {
     quietMpegts();
-    const p = mpegts.createPlayer({ type: "flv", isLive: true, url: playback.flv, hasAudio: true, hasVideo: true }, {
+    const p = mpegts.createPlayer({ type: "flv", isLive: true, url: playback.flv }, {
       enableWorker: true, enableStashBuffer: false, lazyLoad: false, autoCleanupSourceBuffer: true,
       liveBufferLatencyChasing: true, liveBufferLatencyMaxLatency: 2.0, liveBufferLatencyMinRemain: 0.4,
       liveSync: true,
