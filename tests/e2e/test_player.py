@@ -201,6 +201,20 @@ def test_nearest_store_alternative_then_sold_out(live: Any, new_page: Any, conso
     assert page.is_disabled("#pin-card .pin-buy")
 
 
+def test_scheduled_sale_counts_down_and_refuses_early_buys(live: Any, new_page: Any, console_errors: list[str]) -> None:
+    server, seed, room = live
+    create_sale(server, seed, room.id, starts_in_s=90)
+    page = open_room(new_page, server, room.id)
+    page.wait_for_selector("#pin-card[data-state=scheduled]")
+    assert "距开抢 01:" in page.inner_text("#pin-card .pin-count")  # by the server's clock
+    assert page.inner_text("#pin-card .pin-buy") == "即将开抢"
+    page.click(".pin-buy")
+    page.click("#buy-submit")
+    page.wait_for_selector("#buy-error:not([hidden])")
+    assert "秒杀还没开始" in page.inner_text("#buy-error")
+    assert forgive_http(console_errors, 409) == 1
+
+
 def test_desktop_centres_the_phone_with_the_shelf_beside(live: Any, new_page: Any) -> None:
     server, seed, room = live
     create_sale(server, seed, room.id)

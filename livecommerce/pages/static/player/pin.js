@@ -65,7 +65,8 @@ export function tick() {
   const frac = sale.allocated ? remaining / sale.allocated : 0;
   card.querySelector(".bar-fill").style.width = `${Math.round(Math.max(0, Math.min(1, frac)) * 100)}%`;
   card.dataset.state = st;
-  button.textContent = st === "soldout" ? t("sold_out") : st === "ended" ? t("sale_ended") : t("buy_now");
+  button.textContent = st === "soldout" ? t("sold_out") : st === "ended" ? t("sale_ended")
+    : st === "scheduled" ? t("soon") : t("buy_now");
   button.disabled = st === "soldout" || st === "ended";
 }
 

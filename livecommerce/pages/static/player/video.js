@@ -40,8 +40,9 @@ function engine(video, mode, playback, onFatal) {
     quietMpegts();
     const p = mpegts.createPlayer({ type: "flv", isLive: true, url: playback.flv }, {
       enableWorker: true, enableStashBuffer: false, lazyLoad: false, autoCleanupSourceBuffer: true,
-      liveBufferLatencyChasing: true, liveBufferLatencyMaxLatency: 2.0, liveBufferLatencyMinRemain: 0.4,
-      liveSync: true,
+      // jump ahead when more than 1.5 s behind what is buffered; below that, play at 1.2x down to 0.5 s
+      liveBufferLatencyChasing: true, liveBufferLatencyMaxLatency: 1.5, liveBufferLatencyMinRemain: 0.5,
+      liveSync: true, liveSyncMaxLatency: 0.9, liveSyncTargetLatency: 0.5, liveSyncPlaybackRate: 1.2,
     });
     p.on(mpegts.Events.ERROR, () => onFatal());
     p.on(mpegts.Events.LOADING_COMPLETE, () => onFatal());
