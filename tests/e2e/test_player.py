@@ -68,6 +68,23 @@ def test_live_video_plays_over_http_flv_and_decodes_audio_within_2s(live: Any, n
     assert page.evaluate("() => window.__lcPlayer.hasAudio") is True
 
 
+def test_flv_player_rebuilds_itself_after_a_network_error(live: Any, new_page: Any, console_errors: list[str]) -> None:
+    server, _, room = live
+    page = new_page()
+    cut = {"n": 0}
+
+    def first_fails(route: Any) -> None:  # the first FLV connection drops; the player must come back
+        cut["n"] += 1
+        route.abort() if cut["n"] == 1 else route.continue_()
+
+    page.context.route("**/*.flv", first_fails)
+    page.goto(f"{server.base}/rooms/{room.id}")
+    wait_playing(page, 20)
+    s = page.evaluate(PLAYING_JS)
+    assert s["mode"] == "flv" and s["reconnects"] >= 1 and cut["n"] >= 2, s
+    console_errors[:] = [e for e in console_errors if "ERR_FAILED" not in e]
+
+
 def test_hls_fallback_plays_with_hls_js(live: Any, new_page: Any) -> None:
     server, _, room = live
     page = open_room(new_page, server, room.id, "?player=hls")

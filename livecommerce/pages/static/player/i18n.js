@@ -32,6 +32,7 @@ const TABLE = {
     room_waiting: "主播还未开播，稍等片刻", reconnecting: "正在重新连接…", bought: "{nick} 刚刚抢到了 {item}",
     nickname: "昵称", save: "保存", edit_nick: "修改昵称", lang: "EN", joined: "欢迎来到直播间！请文明发言",
     out_of_stock: "暂无现货", soon: "即将开抢",
+    promise_genuine: "专柜正品", promise_pickup: "门店自提", promise_delivery: "就近门店发货",
   },
   en: {
     app_title: "Live", live_now: "Live now", replays: "Replays", no_rooms: "Nobody is live right now",
@@ -64,6 +65,7 @@ const TABLE = {
     room_waiting: "The host is not live yet", reconnecting: "Reconnecting…", bought: "{nick} just got {item}",
     nickname: "Nickname", save: "Save", edit_nick: "Edit nickname", lang: "中文", joined: "Welcome! Be kind in the chat",
     out_of_stock: "Out of stock", soon: "Opens soon",
+    promise_genuine: "Genuine, from the counter", promise_pickup: "Pick up in store", promise_delivery: "Shipped from the nearest store",
   },
 };
 
