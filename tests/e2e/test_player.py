@@ -141,6 +141,8 @@ def test_buy_pickup_and_delivery_pay_and_my_orders(live: Any, new_page: Any, con
     assert "请在" in page.inner_text(".pay-deadline")
     page.click("#pay-btn")
     page.wait_for_selector(".result.paid")
+    # the room's purchase ticker (this viewer's own buy included; the text stays once it slid away)
+    page.wait_for_function("() => document.querySelector('#ticker').textContent.includes('刚刚抢到了 真丝印花方巾')")
 
     # 2. delivery to an address next to Xujiahui: the nearest store with stock fulfils it
     page.click("#buy-sheet .sheet-close")
@@ -179,6 +181,53 @@ def test_buy_pickup_and_delivery_pay_and_my_orders(live: Any, new_page: Any, con
     assert "待支付" in page.inner_text("#orders-list") and "已支付" in page.inner_text("#orders-list")
     page.wait_for_timeout(300)
     screenshot(page, "player-orders-phone")
+
+
+def test_a_retried_tap_reuses_its_key_and_gets_the_same_order(live: Any, new_page: Any,
+                                                              console_errors: list[str]) -> None:
+    server, seed, room = live
+    sale = create_sale(server, seed, room.id)
+    page = open_room(new_page, server, room.id)
+    page.wait_for_selector("#pin-card[data-state=active]")
+    keys: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            route.fetch()  # the server takes the order...
+            route.abort()  # ...and its answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/flash-sales/*/orders", lose_first_answer)
+    page.click(".pin-buy")
+    page.click("#buy-submit")
+    page.wait_for_selector("#buy-error .btn")
+    assert "网络不给力" in page.inner_text("#buy-error")
+    page.click("#buy-error .btn")  # retry this tap
+    page.wait_for_selector("#pay-btn")
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0].startswith("tap-")
+    state = server.ok("GET", f"/api/v1/flash-sales/{sale['id']}")
+    assert state["reserved"] == 1 and state["remaining"] == state["allocated"] - 1  # one order, not two
+    console_errors[:] = [e for e in console_errors if "ERR_FAILED" not in e]
+
+
+def test_cancel_returns_the_stock_and_an_unpaid_order_expires(live: Any, new_page: Any) -> None:
+    server, seed, room = live
+    sale = create_sale(server, seed, room.id, payment_timeout_s=3)
+    page = open_room(new_page, server, room.id)
+    page.wait_for_selector("#pin-card[data-state=active]")
+    page.click(".pin-buy")
+    page.click("#buy-submit")
+    page.click("#cancel-btn")
+    page.wait_for_selector(".result.cancelled")
+    assert server.ok("GET", f"/api/v1/flash-sales/{sale['id']}")["remaining"] == sale["allocated"]
+    page.click("#buy-sheet .sheet-close")
+    page.click(".pin-buy")
+    page.click("#buy-submit")
+    page.wait_for_selector("#pay-btn")
+    page.wait_for_selector(".result.expired", timeout=10000)  # the countdown ran out
+    assert "支付超时" in page.inner_text("#buy-body")
 
 
 def _buy_as_someone_else(server: LiveServer, sale_id: str, store_id: str, who: str) -> None:
