@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE, LiveServer, screenshot
+from tests.e2e.conftest import DESKTOP, LiveServer, screenshot
 from tests.e2e.rooms import LiveRoom, Seed, create_sale, seed_stores, start_live_room, wait_for
 
 PLAYING_JS = """() => { const v = document.querySelector('#video');
@@ -297,23 +297,27 @@ def test_desktop_centres_the_phone_with_the_shelf_beside(live: Any, new_page: An
     screenshot(page, "player-desktop")
 
 
-def test_ended_room_offers_its_replay(live: Any, new_page: Any) -> None:
+def test_a_room_that_ends_while_watched_offers_its_replay(live: Any, new_page: Any) -> None:
     server, seed, _ = live
-    short = start_live_room(server, seed, title="昨晚的直播 · 面霜专场", seconds=4)
+    short = start_live_room(server, seed, title="昨晚的直播 · 面霜专场", seconds=5)
     try:
-        wait_for(lambda: server.ok("GET", f"/api/v1/rooms/{short.id}")["playback"]["replay"], 30, what="replay")
+        page = open_room(new_page, server, short.id)
+        wait_for(lambda: page.evaluate(PLAYING_JS)["firstFrameAt"], 10, what="live first frame")
+        # the publisher stops: the socket says ended, then the page offers the recording
+        page.wait_for_selector("#replay-btn:not([hidden])", timeout=30000)
+        assert "直播已结束" in page.inner_text("#status-text")
     finally:
         short.stop()
-    home = new_page(viewport=PHONE)
-    home.goto(server.base + "/")
-    home.wait_for_selector(f'#replay-grid .room-card[data-room="{short.id}"]')
-    home.wait_for_selector("#live-grid img.cover")  # the live room's cover, served once the server has one
-    home.wait_for_function("() => [...document.querySelectorAll('img.cover')].every(i => i.complete)")
-    screenshot(home, "player-list-phone")
-    home.click(f'#replay-grid .room-card[data-room="{short.id}"]')
-    home.wait_for_selector("#replay-btn:not([hidden])")
-    assert "直播已结束" in home.inner_text("#status-text")
-    home.click("#replay-btn")
-    home.wait_for_function("() => document.querySelector('#video').currentTime > 0.5", timeout=15000)
-    s = home.evaluate(PLAYING_JS)
+    page.click("#replay-btn")
+    page.wait_for_function("() => document.querySelector('#video').currentTime > 0.5", timeout=15000)
+    s = page.evaluate(PLAYING_JS)
     assert s["mode"] == "replay" and 2 < s["duration"] < 30  # the whole recording, seekable
+
+    # the room list: live rooms with their covers first, then this replay
+    page.click("#back-btn")
+    page.wait_for_selector(f'#replay-grid .room-card[data-room="{short.id}"]')
+    page.wait_for_selector("#live-grid img.cover")
+    page.wait_for_function("() => [...document.querySelectorAll('img.cover')].every(i => i.complete)")
+    screenshot(page, "player-list-phone")
+    page.click(f'#replay-grid .room-card[data-room="{short.id}"]')  # reopened from the list: ended at once
+    page.wait_for_selector("#replay-btn:not([hidden])")

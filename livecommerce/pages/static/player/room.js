@@ -48,9 +48,14 @@ function setStatus(room) {
   }
 }
 
-// Re-read the room until it settles (waiting to go live; ended but the replay not yet listed).
-async function refresh() {
+// Re-read the room: on the socket's `room` message, and every few seconds only while it may still
+// change unannounced (waiting to go live, ended without its replay listed yet, socket down).
+async function refresh(force = false) {
   if (!current) return;
+  const r = state.room;
+  const settled = (r.status === "live" && current.ws && current.ws.readyState === WebSocket.OPEN)
+    || (r.status === "ended" && r.playback.replay);
+  if (settled && !force) return;
   const room = await api(`/api/v1/rooms/${encodeURIComponent(current.id)}`).catch(() => null);
   if (!room || !current || room.id !== current.id) return;
   const changed = room.status !== state.room.status || !!room.playback.replay !== !!state.room.playback.replay;
@@ -103,7 +108,7 @@ function onMessage(m) {
       state.remaining = m.flash_sale ? m.flash_sale.remaining : null; renderPin(); renderShelf(); break;
     case "stock": setStock(m.flash_sale_id, m.remaining); break;
     case "purchase": ticker(t("bought", { nick: m.nickname, item: productOf(m.sku).name })); break;
-    case "room": if (m.status !== state.room.status) refresh(); break;
+    case "room": if (m.status !== state.room.status) refresh(true); break;
     case "error": toast(m.code === "rate_limited" ? t("err_chat_rate") : m.code === "muted" ? t("err_muted") : m.message); break;
     default: break;
   }
@@ -153,7 +158,7 @@ export async function openRoom(id) {
   renderShelf();
   setStatus(room);
   connect(id);
-  current.timers.push(setInterval(refresh, 3000));
+  current.timers.push(setInterval(() => refresh(false), 3000));
 }
 
 export function leaveRoom() {
