@@ -95,7 +95,13 @@ def test_hls_fallback_plays_with_hls_js(live: Any, new_page: Any) -> None:
 def test_chat_between_two_viewers_is_text_only(live: Any, new_page: Any) -> None:
     server, seed, room = live
     create_sale(server, seed, room.id, price_cents=19900)
-    a = open_room(new_page, server, room.id)
+    a = new_page()  # viewer A starts at the room list and picks a nickname first
+    a.goto(server.base + "/")
+    a.click("#nick-btn")
+    a.fill("#nick-input", "小美")
+    a.click("#nick-form button[type=submit]")
+    a.wait_for_function("() => document.querySelector('#nick-btn').textContent.includes('小美')")
+    a.click(f'#live-grid .room-card[data-room="{room.id}"]')
     b = open_room(new_page, server, room.id)
     for p in (a, b):
         p.wait_for_selector("#pin-card:not([hidden]) .pin-buy")
@@ -107,6 +113,7 @@ def test_chat_between_two_viewers_is_text_only(live: Any, new_page: Any) -> None
     sees(b, "这条丝巾有几种颜色？")
     texts = b.eval_on_selector_all("#chat .text", "els => els.map(e => e.textContent)")
     assert hostile in texts
+    assert "小美：" in b.eval_on_selector_all("#chat .nick", "els => els.map(e => e.textContent)")
     assert b.evaluate("() => window.__owned") is None
     assert b.eval_on_selector_all("#chat script, #chat img", "els => els.length") == 0
     # likes: one viewer taps, the other sees the aggregated count
