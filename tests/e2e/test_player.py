@@ -43,6 +43,16 @@ def open_room(new_page: Any, server: LiveServer, room_id: str, query: str = "", 
     return page
 
 
+def with_sale(live: Any, new_page: Any, state: str = "active", ctx: dict[str, Any] | None = None,
+              **sale: Any) -> tuple[LiveServer, Seed, dict[str, Any], Any]:
+    """A new flash sale pinned in the live room, and a viewer's page showing it in ``state``."""
+    server, seed, room = live
+    created = create_sale(server, seed, room.id, **sale)
+    page = open_room(new_page, server, room.id, **(ctx or {}))
+    page.wait_for_selector(f"#pin-card[data-state={state}]")
+    return server, seed, created, page
+
+
 def wait_playing(page: Any, within: float = 15) -> dict[str, Any]:
     first = wait_for(lambda: (s := page.evaluate(PLAYING_JS))["firstFrameAt"] and s, within, what="first frame")
     time.sleep(1.5)
@@ -130,10 +140,7 @@ def test_chat_between_two_viewers_is_text_only(live: Any, new_page: Any) -> None
 
 
 def test_buy_pickup_and_delivery_pay_and_my_orders(live: Any, new_page: Any, console_errors: list[str]) -> None:
-    server, seed, room = live
-    sale = create_sale(server, seed, room.id, per_user_limit=2)
-    page = open_room(new_page, server, room.id)
-    page.wait_for_selector("#pin-card[data-state=active]")
+    server, seed, sale, page = with_sale(live, new_page, per_user_limit=2)
 
     # 1. pickup at a store that is not the nearest one
     page.click(".pin-buy")
@@ -192,10 +199,7 @@ def test_buy_pickup_and_delivery_pay_and_my_orders(live: Any, new_page: Any, con
 
 def test_a_retried_tap_reuses_its_key_and_gets_the_same_order(live: Any, new_page: Any,
                                                               console_errors: list[str]) -> None:
-    server, seed, room = live
-    sale = create_sale(server, seed, room.id)
-    page = open_room(new_page, server, room.id)
-    page.wait_for_selector("#pin-card[data-state=active]")
+    server, _, sale, page = with_sale(live, new_page)
     keys: list[str] = []
 
     def lose_first_answer(route: Any) -> None:
@@ -220,10 +224,7 @@ def test_a_retried_tap_reuses_its_key_and_gets_the_same_order(live: Any, new_pag
 
 
 def test_cancel_returns_the_stock_and_an_unpaid_order_expires(live: Any, new_page: Any) -> None:
-    server, seed, room = live
-    sale = create_sale(server, seed, room.id, payment_timeout_s=3)
-    page = open_room(new_page, server, room.id)
-    page.wait_for_selector("#pin-card[data-state=active]")
+    server, _, sale, page = with_sale(live, new_page, payment_timeout_s=3)
     page.click(".pin-buy")
     page.click("#buy-submit")
     page.click("#cancel-btn")
@@ -247,12 +248,9 @@ def _buy_as_someone_else(server: LiveServer, sale_id: str, store_id: str, who: s
 
 
 def test_nearest_store_alternative_then_sold_out(live: Any, new_page: Any, console_errors: list[str]) -> None:
-    server, seed, room = live
-    sale = create_sale(server, seed, room.id, allocations={"SH-JA": 1, "SH-LJZ": 1})
     # a viewer in Lujiazui who lets the page know where they are
-    page = open_room(new_page, server, room.id, permissions=["geolocation"],
-                     geolocation={"latitude": 31.2380, "longitude": 121.4990})
-    page.wait_for_selector("#pin-card[data-state=active]")
+    server, _, sale, page = with_sale(live, new_page, allocations={"SH-JA": 1, "SH-LJZ": 1}, ctx={
+        "permissions": ["geolocation"], "geolocation": {"latitude": 31.2380, "longitude": 121.4990}})
     assert "剩 2 件" in page.inner_text("#pin-card")
     page.click(".pin-buy")
     page.wait_for_function("() => document.querySelector('.pickup')?.textContent.includes('距你')")
@@ -275,10 +273,7 @@ def test_nearest_store_alternative_then_sold_out(live: Any, new_page: Any, conso
 
 
 def test_scheduled_sale_counts_down_and_refuses_early_buys(live: Any, new_page: Any, console_errors: list[str]) -> None:
-    server, seed, room = live
-    create_sale(server, seed, room.id, starts_in_s=90)
-    page = open_room(new_page, server, room.id)
-    page.wait_for_selector("#pin-card[data-state=scheduled]")
+    page = with_sale(live, new_page, "scheduled", starts_in_s=90)[3]
     assert "距开抢 01:" in page.inner_text("#pin-card .pin-count")  # by the server's clock
     assert page.inner_text("#pin-card .pin-buy") == "即将开抢"
     page.click(".pin-buy")
