@@ -16,7 +16,7 @@ from redis.exceptions import NoScriptError, ResponseError
 
 __all__ = ["Script", "ScriptRegistry"]
 
-_NAMES = ("buy", "pay", "cancel", "expire", "snapshot", "load", "close")
+_NAMES = ("buy", "pay", "cancel", "expire", "snapshot", "load", "close", "give", "receive")
 
 
 class Script:
