@@ -1,4 +1,4 @@
-"""Coalesces concurrent calls of one script into pipelined round trips, one lane per Redis node.
+"""Coalesces concurrent script calls into pipelined round trips, one lane per Redis node.
 
 Under a burst, thousands of handlers want the buy script at once. Each handler appends its
 call and awaits a future; a few sender tasks take everything queued and send it as one
@@ -8,7 +8,9 @@ hundreds of decisions. Redis still runs each script atomically, in arrival order
 On a Redis Cluster every call names its key slot and joins the lane (queue, senders, pipes) of
 the master owning that slot. A refused call (MOVED, ASK, TRYAGAIN, CLUSTERDOWN) or a lost node
 refreshes the slot map and sends the call again through whatever master owns the slot now,
-until ``retry_s`` has passed: safe, because the buy script is idempotent.
+until ``retry_s`` has passed: safe, because the scripts sent this way are idempotent (buy by its
+idempotency key; pay, cancel and the stock transfers by the state they check first). Every
+write the core acknowledges goes through here, so the durability check covers all of them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -64,19 +67,19 @@ def _redirected(result: object) -> bool:
 
 
 class Coalescer:
-    """Owner of the sender tasks for one script; ``start()``/``stop()`` bound their life.
+    """Owner of the sender tasks; ``start()``/``stop()`` bound their life.
 
-    Calls must be idempotent (the buy script is, through its idempotency key): after a dropped
-    connection or a redirection a call is sent again before its caller sees an error.
+    Calls must be idempotent: after a dropped connection or a redirection a call is sent again
+    before its caller sees an error. ``scripts`` are (re)loaded on a node that answers NOSCRIPT.
     """
 
     def __init__(
-        self, client: aioredis.Redis | RedisCluster, script: Script, *, senders: int = 4, max_batch: int = 512,
-        durability: DurabilityPolicy | None = None, retry_s: float | None = None,
+        self, client: aioredis.Redis | RedisCluster, scripts: Sequence[Script], *, senders: int = 4,
+        max_batch: int = 512, durability: DurabilityPolicy | None = None, retry_s: float | None = None,
     ) -> None:
         self._client = client
         self._cluster = isinstance(client, RedisCluster)
-        self._script = script
+        self._scripts = list(scripts)
         self._senders = senders if not self._cluster else max(1, senders // 2)
         self._max_batch = max_batch
         self.durability = durability or DurabilityPolicy()
@@ -120,6 +123,11 @@ class Coalescer:
         self._enqueue(_Call(command, fut, slot, loop.time() + self._retry_s))
         return fut
 
+    async def run(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """One call of any script, coalesced like the buys (and as durable)."""
+        command, slot = script.command(keys, args)
+        return await self.call(command, slot)
+
     def _enqueue(self, call: _Call) -> None:
         lane = self._route(call.slot)
         lane.queue.append(call)
@@ -134,7 +142,7 @@ class Coalescer:
     def _lane(self, name: str, kwargs: dict[str, Any]) -> _Lane:
         lane = _Lane(name, kwargs)
         lane.pipes = [RespPipe(kwargs) for _ in range(self._senders)]
-        lane.tasks = [asyncio.create_task(self._run(lane, pipe), name=f"coalescer-{self._script.name}-{name}-{i}")
+        lane.tasks = [asyncio.create_task(self._run(lane, pipe), name=f"coalescer-{name}-{i}")
                       for i, pipe in enumerate(lane.pipes)]
         self._lanes[name] = lane
         return lane
@@ -178,7 +186,8 @@ class Coalescer:
             except Exception as exc:  # noqa: BLE001 - handed to the callers below
                 durable_error = exc
         if any(is_noscript(r) for r in results):
-            await pipe.execute(pack_command(["SCRIPT", "LOAD", self._script.source]), 1)  # restart or failover
+            loads = [pack_command(["SCRIPT", "LOAD", script.source]) for script in self._scripts]
+            await pipe.execute(b"".join(loads), len(loads))  # the node restarted or was promoted
         again: list[_Call] = []
         for call, result in zip(batch, results, strict=True):
             if is_noscript(result) or _redirected(result):

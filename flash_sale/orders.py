@@ -189,7 +189,7 @@ class OrderDesk:
             raise errors.InvalidState(f"order is {rec['status']}", status=rec["status"])
         ref = await self._payments.charge(order_id, user_id, int(rec["amount_cents"]))
         keys = sale_keys(await self._bucket_of(order_id))
-        reply = await self._scripts["pay"](self._client, keys, [order_id, user_id, ref])
+        reply = await self._buyer.run(self._scripts["pay"], keys, [order_id, user_id, ref])
         status = reply[0]
         if status == "ok":
             paid = parse_order(reply[1])
@@ -207,7 +207,7 @@ class OrderDesk:
     async def cancel(self, order_id: str, user_id: str) -> dict[str, Any]:
         sale_id = _order_sale(order_id)
         keys = sale_keys(await self._bucket_of(order_id))
-        reply = await self._scripts["cancel"](self._client, keys, [order_id, user_id])
+        reply = await self._buyer.run(self._scripts["cancel"], keys, [order_id, user_id])
         status = reply[0]
         if status == "ok":
             await self._client.publish(RESTOCK_CHANNEL, sale_id)

@@ -12,22 +12,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
 from flash_sale.keys import sale_keys, transfer_in_key, transfer_out_key
-from flash_sale.scripts import ScriptRegistry
+from flash_sale.scripts import Script, ScriptRegistry
 
-__all__ = ["Rebalancer"]
+__all__ = ["Rebalancer", "ScriptRunner"]
+
+#: How a script is run: the core's coalescer (so a transfer is as durable as a buy), or plainly.
+ScriptRunner = Callable[[Script, Sequence[str], Sequence[Any]], Awaitable[Any]]
 
 log = logging.getLogger(__name__)
 
 
 class Rebalancer:
-    def __init__(self, client: aioredis.Redis | RedisCluster, scripts: ScriptRegistry) -> None:
+    def __init__(
+        self, client: aioredis.Redis | RedisCluster, scripts: ScriptRegistry, run: ScriptRunner | None = None
+    ) -> None:
         self._client = client
+        self._run: ScriptRunner = run or (lambda script, keys, args: script(client, keys, args))
         self._give = scripts["give"]
         self._receive = scripts["receive"]
         self._locks: dict[str, asyncio.Lock] = {}
@@ -66,7 +74,8 @@ class Rebalancer:
     async def move(self, donor: str, target: str, units: int, store: str | None = None) -> int:
         transfer_id = secrets.token_hex(8)
         keys = [*sale_keys(donor), transfer_out_key(donor)]
-        record = await self._give(self._client, keys, [transfer_id, target, units, store or ""])
+        # the give is durable (per the core's durability level) before the receiver gets the units
+        record = await self._run(self._give, keys, [transfer_id, target, units, store or ""])
         if not record:
             return 0
         moved = await self._apply(donor, transfer_id, str(record))
@@ -77,7 +86,7 @@ class Rebalancer:
     async def _apply(self, donor: str, transfer_id: str, record: str) -> int:
         transfer = orjson.loads(record)
         target = transfer["to"]
-        await self._receive(self._client, [*sale_keys(target), transfer_in_key(target)], [transfer_id, record])
+        await self._run(self._receive, [*sale_keys(target), transfer_in_key(target)], [transfer_id, record])
         await self._client.hdel(transfer_out_key(donor), transfer_id)
         return int(sum(transfer["stores"].values()))
 

@@ -27,6 +27,7 @@ from flash_sale import (
     LocalPaymentProvider,
     Settlement,
 )
+from flash_sale.durability import DurabilityPolicy
 from flash_sale.feed import SaleFeedReader
 from inventory import INVENTORY, Inventory, customer_routes
 from inventory.db import resolve_database_url
@@ -95,6 +96,7 @@ async def _flash_sale_ctx(app: web.Application) -> AsyncIterator[None]:
         LocalPaymentProvider(),
         buy_rate_per_s=settings.buy_rate_per_s,
         sweep_interval_s=settings.sweep_interval_s,
+        durability=DurabilityPolicy.parse(settings.buy_durability, settings.buy_durability_timeout_ms),
     )
     await core.start()
     app[FLASH_SALES] = core

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 __all__ = ["AnyRedis", "connect_redis", "is_cluster", "is_cluster_url"]
 
@@ -40,14 +42,17 @@ def _cluster(url: str, max_connections: int) -> RedisCluster:
     hosts = parts.netloc.rsplit("@", 1)[-1]
     nodes = []
     for item in hosts.split(","):
-        host, _, port = item.strip().rpartition(":")
+        host, colon, port = item.strip().rpartition(":")
+        if not colon:
+            host, port = port, "6379"
         nodes.append(ClusterNode(host.strip("[]") or "127.0.0.1", int(port or 6379)))
     if not nodes:
         raise ValueError(f"no cluster node in {url!r}")
     return RedisCluster(
         startup_nodes=nodes, decode_responses=True, max_connections=max_connections,
         username=parts.username or None, password=parts.password or None,
-        ssl=parts.scheme.lower().startswith("rediss"), cluster_error_retry_attempts=20,
+        ssl=parts.scheme.lower().startswith("rediss"),
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=20),
         socket_timeout=5, socket_connect_timeout=2, require_full_coverage=True,
     )
 

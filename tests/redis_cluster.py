@@ -54,7 +54,8 @@ class LocalCluster:
             [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d), "--cluster-enabled", "yes",
              "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000", "--appendonly", "yes",
              "--appendfsync", self._appendfsync, "--save", "", "--logfile", str(d / "redis.log"),
-             "--cluster-replica-validity-factor", "0", "--repl-ping-replica-period", "1"],
+             "--cluster-replica-validity-factor", "0", "--repl-ping-replica-period", "1",
+             "--repl-diskless-sync-delay", "0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
@@ -86,11 +87,12 @@ class LocalCluster:
         return [p for p, proc in self.procs.items() if proc.poll() is None]
 
     def wait_ok(self, timeout_s: float = 30.0) -> None:
-        """Until every live node says the cluster is ok and all 16384 slots have a live master."""
+        """Until every live node says the cluster is ok, all 16384 slots have a live master and every
+        live replica is in sync with its master (a failover before that would lose everything)."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                if all(self._ok(p) for p in self.alive()):
+                if all(self._ok(p) and self._synced(p) for p in self.alive()):
                     return
             except redis.RedisError:
                 pass
@@ -102,6 +104,11 @@ class LocalCluster:
     def _ok(port: int) -> bool:
         info = redis.Redis(port=port, socket_timeout=1, decode_responses=True).cluster("info")
         return info.get("cluster_state") == "ok" and int(info.get("cluster_slots_ok", 0)) == 16384
+
+    @staticmethod
+    def _synced(port: int) -> bool:
+        info = redis.Redis(port=port, socket_timeout=1, decode_responses=True).info("replication")
+        return info["role"] == "master" or info.get("master_link_status") == "up"
 
     def master_of(self, key: str) -> int:
         """Port of the master that owns ``key``'s slot now."""
@@ -116,11 +123,37 @@ class LocalCluster:
         proc.kill()
         proc.wait(10)
 
+    def wait_failover(self, dead: int, timeout_s: float = 30.0) -> None:
+        """Until a replica has taken over every slot of the killed master ``dead``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if dead not in self.master_ports() and all(self._ok(p) for p in self.alive()):
+                    return
+            except redis.RedisError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no replica took over from {dead}")
+            time.sleep(0.1)
+
+    def revive(self, port: int, timeout_s: float = 30.0) -> None:
+        """Start a killed node again: it rejoins (as a replica, once its master was replaced)."""
+        self._start_node(port)
+        self._wait_ping(port, timeout_s)
+        self.wait_ok(timeout_s)
+
+    def master_ports(self) -> list[int]:
+        """Masters that own slots, as a live node sees them now."""
+        info = redis.Redis(port=self.alive()[0], socket_timeout=1, decode_responses=True).execute_command(
+            "CLUSTER", "SLOTS")
+        return sorted({int(entry[2][1]) for entry in info})
+
     def flushall(self) -> None:
         r = redis.RedisCluster(host="127.0.0.1", port=self.alive()[0])
         try:
             r.flushall(target_nodes=redis.RedisCluster.PRIMARIES)
-            r.script_flush(target_nodes=redis.RedisCluster.PRIMARIES)
+            for node in r.get_primaries():
+                r.execute_command("SCRIPT", "FLUSH", target_nodes=node)
         finally:
             r.close()
 

@@ -7,6 +7,8 @@
 -- Returns the transfer JSON {to, stores = {store: units}}, or false when nothing could be given.
 local id, to, want, only = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 if redis.call('EXISTS', K_META) == 0 then return false end
+local sent = redis.call('HGET', KEYS[10], id)
+if sent then return sent end  -- the same call again (a retry after a lost reply): taken once
 local stores = {}
 if only ~= '' then
   stores[1] = {only, tonumber(redis.call('HGET', K_STOCK, only) or '0')}
