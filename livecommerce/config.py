@@ -38,6 +38,9 @@ class Settings:
     buy_durability_timeout_ms: int = 1000
     #: serving processes sharing the port (``serve --workers``)
     workers: int = 1
+    #: set by the supervisor in each of its workers: this worker's number, and how many there are
+    worker_index: int | None = None
+    worker_count: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +56,8 @@ class Settings:
             "buy_durability": os.environ.get("LC_BUY_DURABILITY") or "redis",
             "buy_durability_timeout_ms": _env_int("LC_BUY_DURABILITY_TIMEOUT_MS", 1000),
             "workers": _env_int("LC_WORKERS", 1),
+            "worker_index": int(os.environ["LC_WORKER_INDEX"]) if os.environ.get("LC_WORKER_INDEX") else None,
+            "worker_count": _env_int("LC_WORKER_COUNT", 1),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
