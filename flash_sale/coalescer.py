@@ -28,7 +28,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flash_sale._resp import RespPipe, pack_command
-from flash_sale.durability import Durability, DurabilityPolicy
+from flash_sale.durability import Durability, DurabilityPolicy, NotDurable
 from flash_sale.scripts import Script, is_noscript
 from flash_sale.tasks import reraise_if_cancelling
 
@@ -93,11 +93,19 @@ class Coalescer:
         self.rerouted = 0
 
     async def start(self) -> None:
+        """Open a lane per master and check the durability level there (a misfit fails here, clearly)."""
         self._running = True
         if self._cluster:
             await self._client.initialize()  # type: ignore[union-attr]
+            lanes = [self._lane(n.name, dict(n.connection_kwargs)) for n in self._client.get_primaries()]  # type: ignore[union-attr]
         else:
-            self._lane("default", dict(self._client.connection_pool.connection_kwargs))  # type: ignore[union-attr]
+            lanes = [self._lane("default", dict(self._client.connection_pool.connection_kwargs))]  # type: ignore[union-attr]
+        try:
+            for lane in lanes:
+                await self._prepare(lane, lane.pipes[0])
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         self._running = False
@@ -170,8 +178,11 @@ class Coalescer:
     async def _send(self, lane: _Lane, pipe: RespPipe, batch: list[_Call]) -> None:
         self.batches += 1
         self.calls += len(batch)
-        if not lane.prepared:
-            await self._prepare(lane, pipe)
+        if not lane.prepared:  # a master that appeared later (failover)
+            try:
+                await self._prepare(lane, pipe)
+            except RuntimeError as exc:
+                raise NotDurable(str(exc)) from exc
         suffix = lane.suffix
         payload = b"".join(call.command for call in batch)
         try:
