@@ -80,7 +80,7 @@ class Coalescer:
         self._client = client
         self._cluster = isinstance(client, RedisCluster)
         self._scripts = list(scripts)
-        self._senders = senders if not self._cluster else max(1, senders // 2)
+        self._senders = senders
         self._max_batch = max_batch
         self.durability = durability or DurabilityPolicy()
         # one retry on a single server (as a restart would need); a cluster failover takes seconds
