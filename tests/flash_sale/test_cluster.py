@@ -4,7 +4,7 @@ hot sale, buckets on distinct masters, and a master killed mid-storm with replic
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +20,14 @@ from tests.redis_cluster import LocalCluster
 STOCK = {"S1": 300, "S2": 300, "S3": 300}
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    c = LocalCluster(tmp_path_factory.mktemp("cluster"))
-    c.start()
-    yield c
-    c.stop()
+@pytest.fixture
+def cluster(redis_cluster: LocalCluster) -> LocalCluster:
+    return redis_cluster
 
 
 @pytest.fixture
-async def cluster_stack(cluster: LocalCluster, sqlite_url: str) -> AsyncIterator[LedgerStack]:
-    cluster.flushall()
-    client = connect_redis(cluster.url)
+async def cluster_stack(cluster_url: str, sqlite_url: str) -> AsyncIterator[LedgerStack]:
+    client = connect_redis(cluster_url)
     assert isinstance(client, RedisCluster)
     async with ledger_stack(client, sqlite_url) as stack:  # type: ignore[arg-type]
         yield stack
