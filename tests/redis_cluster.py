@@ -60,10 +60,15 @@ class LocalCluster:
         )
 
     def start(self, timeout_s: float = 30.0) -> None:
-        for port in self.ports:
-            self._start_node(port)
-        for port in self.ports:
-            self._wait_ping(port, timeout_s)
+        for i in range(len(self.ports)):
+            for _ in range(5):  # a port taken by someone else since free_ports() looked: pick another
+                self._start_node(self.ports[i])
+                if self._wait_ping(self.ports[i], timeout_s):
+                    break
+                self.procs.pop(self.ports[i])
+                self.ports[i] = free_ports(1)[0]
+            else:
+                raise RuntimeError("could not start a redis-server on a free port")
         subprocess.run(
             ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
              "--cluster-replicas", str(self.replicas), "--cluster-yes"],
@@ -71,12 +76,15 @@ class LocalCluster:
         )
         self.wait_ok(timeout_s)
 
-    def _wait_ping(self, port: int, timeout_s: float) -> None:
+    def _wait_ping(self, port: int, timeout_s: float) -> bool:
+        """True once our redis-server on ``port`` answers; False if it exited (the port was taken)."""
         deadline = time.monotonic() + timeout_s
         while True:
-            try:
-                if redis.Redis(port=port, socket_timeout=1).ping():
-                    return
+            if self.procs[port].poll() is not None:
+                return False
+            try:  # ours, not another process that holds the port
+                if int(redis.Redis(port=port, socket_timeout=1).info("server")["process_id"]) == self.procs[port].pid:
+                    return True
             except (redis.ConnectionError, redis.BusyLoadingError):
                 pass
             if time.monotonic() > deadline:
@@ -139,7 +147,8 @@ class LocalCluster:
     def revive(self, port: int, timeout_s: float = 30.0) -> None:
         """Start a killed node again: it rejoins (as a replica, once its master was replaced)."""
         self._start_node(port)
-        self._wait_ping(port, timeout_s)
+        if not self._wait_ping(port, timeout_s):
+            raise RuntimeError(f"redis-server on {port} could not start again")
         self.wait_ok(timeout_s)
 
     def master_ports(self) -> list[int]:
