@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +26,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from flash_sale._lanes import Call, Lane
 from flash_sale._resp import RespPipe, pack_command
-from flash_sale.durability import Durability, DurabilityPolicy, NotDurable
+from flash_sale.durability import DurabilityPolicy, NotDurable
 from flash_sale.scripts import Script, is_noscript
 from flash_sale.tasks import reraise_if_cancelling
 
@@ -37,29 +37,6 @@ __all__ = ["Coalescer"]
 log = logging.getLogger(__name__)
 
 _REDIRECTS = ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN")
-
-
-class _Call:
-    __slots__ = ("command", "fut", "slot", "deadline", "attempts")
-
-    def __init__(self, command: bytes, fut: asyncio.Future[Any], slot: int, deadline: float) -> None:
-        self.command, self.fut, self.slot, self.deadline = command, fut, slot, deadline
-        self.attempts = 0
-
-
-class _Lane:
-    """The calls bound for one Redis node, drained by its sender tasks."""
-
-    def __init__(self, name: str, connection_kwargs: dict[str, Any]) -> None:
-        self.name = name
-        self.kwargs = connection_kwargs
-        self.queue: deque[_Call] = deque()
-        self.wake = asyncio.Event()
-        self.pipes: list[RespPipe] = []
-        self.tasks: list[asyncio.Task[None]] = []
-        self.suffix: bytes | None = None
-        self.prepared = False
-        self.prepare_lock = asyncio.Lock()
 
 
 def _redirected(result: object) -> bool:
@@ -85,7 +62,7 @@ class Coalescer:
         self.durability = durability or DurabilityPolicy()
         # one retry on a single server (as a restart would need); a cluster failover takes seconds
         self._retry_s = retry_s if retry_s is not None else (15.0 if self._cluster else 0.05)
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[str, Lane] = {}
         self._refreshing: asyncio.Task[None] | None = None
         self._running = False
         self.batches = 0
@@ -128,7 +105,7 @@ class Coalescer:
             raise RuntimeError("coalescer not started")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-        self._enqueue(_Call(command, fut, slot, loop.time() + self._retry_s))
+        self._enqueue(Call(command, fut, slot, loop.time() + self._retry_s))
         return fut
 
     async def run(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
@@ -136,26 +113,26 @@ class Coalescer:
         command, slot = script.command(keys, args)
         return await self.call(command, slot)
 
-    def _enqueue(self, call: _Call) -> None:
+    def _enqueue(self, call: Call) -> None:
         lane = self._route(call.slot)
         lane.queue.append(call)
         lane.wake.set()
 
-    def _route(self, slot: int) -> _Lane:
+    def _route(self, slot: int) -> Lane:
         if not self._cluster:
             return self._lanes["default"]
         node = self._client.nodes_manager.get_node_from_slot(slot)  # type: ignore[union-attr]
         return self._lanes.get(node.name) or self._lane(node.name, dict(node.connection_kwargs))
 
-    def _lane(self, name: str, kwargs: dict[str, Any]) -> _Lane:
-        lane = _Lane(name, kwargs)
+    def _lane(self, name: str, kwargs: dict[str, Any]) -> Lane:
+        lane = Lane(name, kwargs)
         lane.pipes = [RespPipe(kwargs) for _ in range(self._senders)]
         lane.tasks = [asyncio.create_task(self._run(lane, pipe), name=f"coalescer-{name}-{i}")
                       for i, pipe in enumerate(lane.pipes)]
         self._lanes[name] = lane
         return lane
 
-    async def _run(self, lane: _Lane, pipe: RespPipe) -> None:
+    async def _run(self, lane: Lane, pipe: RespPipe) -> None:
         queue = lane.queue
         while True:
             if not queue:
@@ -175,7 +152,7 @@ class Coalescer:
                     self._fail(call, exc)
                 reraise_if_cancelling()
 
-    async def _send(self, lane: _Lane, pipe: RespPipe, batch: list[_Call]) -> None:
+    async def _send(self, lane: Lane, pipe: RespPipe, batch: list[Call]) -> None:
         self.batches += 1
         self.calls += len(batch)
         if not lane.prepared:  # a master that appeared later (failover)
@@ -199,7 +176,7 @@ class Coalescer:
         if any(is_noscript(r) for r in results):
             loads = [pack_command(["SCRIPT", "LOAD", script.source]) for script in self._scripts]
             await pipe.execute(b"".join(loads), len(loads))  # the node restarted or was promoted
-        again: list[_Call] = []
+        again: list[Call] = []
         for call, result in zip(batch, results, strict=True):
             if is_noscript(result) or _redirected(result):
                 again.append(call)
@@ -212,10 +189,10 @@ class Coalescer:
         if again:
             await self._retry(again, None, refresh=any(_redirected(r) for r in results))
 
-    async def _retry(self, calls: list[_Call], exc: Exception | None, refresh: bool = True) -> None:
+    async def _retry(self, calls: list[Call], exc: Exception | None, refresh: bool = True) -> None:
         """Send again what has time left (after a fresh slot map on a cluster); fail the rest."""
         now = asyncio.get_running_loop().time()
-        todo: list[_Call] = []
+        todo: list[Call] = []
         for call in calls:
             call.attempts += 1
             if call.fut.done():
@@ -249,22 +226,14 @@ class Coalescer:
             log.warning("could not refresh the cluster slot map: %r", exc)
             await asyncio.sleep(0.2)
 
-    async def _prepare(self, lane: _Lane, pipe: RespPipe) -> None:
+    async def _prepare(self, lane: Lane, pipe: RespPipe) -> None:
         """Decide once per node what to append to each batch for the durability level."""
         async with lane.prepare_lock:
-            if lane.prepared:
-                return
-            waitaof = True
-            if self.durability.level is Durability.FSYNC:
-                probe = (await pipe.execute(pack_command(["WAITAOF", 0, 0, 0]), 1))[0]
-                if isinstance(probe, Exception):
-                    conf = (await pipe.execute(pack_command(["CONFIG", "GET", "appendfsync"]), 1))[0]
-                    value = conf[1] if isinstance(conf, list) and len(conf) == 2 else None
-                    waitaof = not self.durability.fsync_fallback(value, str(probe))
-            lane.suffix = self.durability.suffix(waitaof)
-            lane.prepared = True
+            if not lane.prepared:
+                lane.suffix = await self.durability.suffix_for(pipe)
+                lane.prepared = True
 
     @staticmethod
-    def _fail(call: _Call, exc: BaseException) -> None:
+    def _fail(call: Call, exc: BaseException) -> None:
         if not call.fut.done():
             call.fut.set_exception(exc)

@@ -14,7 +14,7 @@ from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from flash_sale._resp import pack_command
+from flash_sale._resp import RespPipe, pack_command
 
 __all__ = ["Durability", "DurabilityPolicy", "NotDurable"]
 
@@ -59,6 +59,17 @@ class DurabilityPolicy:
             raise NotDurable(f"no replica confirmed the write within {self.timeout_ms} ms")
         if self.level is Durability.FSYNC and int(reply[0]) < 1:
             raise NotDurable(f"the write was not fsynced within {self.timeout_ms} ms")
+
+    async def suffix_for(self, pipe: RespPipe) -> bytes | None:
+        """:meth:`suffix` for the node behind ``pipe`` (probing it for WAITAOF when fsync is asked)."""
+        waitaof = True
+        if self.level is Durability.FSYNC:
+            probe = (await pipe.execute(pack_command(["WAITAOF", 0, 0, 0]), 1))[0]
+            if isinstance(probe, Exception):
+                conf = (await pipe.execute(pack_command(["CONFIG", "GET", "appendfsync"]), 1))[0]
+                value = conf[1] if isinstance(conf, list) and len(conf) == 2 else None
+                waitaof = not self.fsync_fallback(value, str(probe))
+        return self.suffix(waitaof)
 
     @staticmethod
     def fsync_fallback(appendfsync: str | None, version_error: str) -> bool:
