@@ -44,8 +44,8 @@ from livecommerce.supervisor import internal_socket, metrics_socket
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER
 from stream_server import STREAM_SERVER, StreamConfig, StreamServer, realtime
-from stream_server.relay import MEDIA_RELAY, MediaRelay
 from stream_server.realtime import PIN_SOURCE, REALTIME, ROOM_DIRECTORY, RoomHub
+from stream_server.relay import MEDIA_RELAY, MediaRelay
 
 __all__ = ["build_app", "SETTINGS", "REDIS"]
 

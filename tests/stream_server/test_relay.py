@@ -1,0 +1,145 @@
+"""The relay's edges, in process: a room live in another process is proxied to the owner recorded
+with its lease (end-to-end headers only, loop marker, streaming closed when the viewer goes); an
+unreachable owner answers 503 and changes nothing; an owner whose lease is gone is not proxied to;
+the hop rules between replicas and workers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from stream_server import StreamServer
+from stream_server.relay import MediaRelay
+from tests.conftest import _api
+
+SELF = "http://127.0.0.1:9"
+SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
+
+@pytest.fixture
+async def api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The whole app with an internal address: it relays (as a worker or replica would)."""
+    async for a in _api(redis_url, sqlite_url, tmp_path, extra={"stream_internal_url": SELF}):
+        yield a
+
+
+class _Owner:
+    """A stand-in owner process on a unix socket that records what reached it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.seen: list[dict[str, str]] = []
+        self.flv_gone = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    async def playlist(self, request: web.Request) -> web.Response:
+        self.seen.append(dict(request.headers))
+        return web.Response(body=b"#EXTM3U\n", headers={
+            "Content-Type": "application/vnd.apple.mpegurl", "Cache-Control": "no-cache",
+            "Connection": "keep-alive, X-Private", "X-Private": "owner-only", "X-LC-Worker": "7"})
+
+    async def flv(self, request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "video/x-flv"})
+        await resp.prepare(request)
+        try:
+            while True:
+                await resp.write(b"F" * 4096)
+                await asyncio.sleep(0.01)
+        except (ConnectionError, RuntimeError):
+            self.flv_gone.set()
+        return resp
+
+    async def __aenter__(self) -> _Owner:
+        app = web.Application()
+        app.router.add_get("/live/{room}/index.m3u8", self.playlist)
+        app.router.add_get("/live/{room}.flv", self.flv)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.UnixSite(self._runner, str(self.path)).start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+async def test_a_room_live_elsewhere_is_proxied_to_its_owner(api: Any, room: dict, server: StreamServer,
+                                                              tmp_path: Path) -> None:
+    rid = room["id"]
+    async with _Owner(tmp_path / "owner.sock") as owner:
+        await server.rooms.claim(rid, "sess-elsewhere", f"unix:{owner.path}")
+        r = await api.client.get(f"/live/{rid}/index.m3u8", headers={"Keep-Alive": "timeout=5", "X-Trace": "t1"})
+        assert r.status == 200 and await r.read() == b"#EXTM3U\n"
+        assert r.headers["Cache-Control"] == "no-cache" and r.headers["X-LC-Proxied"] == "7"
+        assert "X-Private" not in r.headers, "a header the owner's Connection lists stays between the two"
+        sent = owner.seen[-1]
+        assert sent["X-LC-Relayed"] == "worker" and sent["X-Trace"] == "t1" and "Keep-Alive" not in sent
+        assert sent["Host"] == f"127.0.0.1:{api.client.port}", "the owner builds public URLs from the viewer's host"
+
+        r = await api.client.get(f"/live/{rid}/index.m3u8", headers={"X-LC-Relayed": "worker"})
+        assert r.status == 404 and len(owner.seen) == 1, "a relayed request is never relayed again"
+
+        r = await api.client.get(f"/live/{rid}.flv")
+        assert r.status == 200
+        assert len(await r.content.readexactly(64 * 1024)) == 64 * 1024
+        r.close()  # the viewer goes: the relay closes its upstream, the owner's writes fail
+        await asyncio.wait_for(owner.flv_gone.wait(), 10)
+
+
+async def test_owner_unreachable_is_503_and_changes_nothing(api: Any, room: dict, server: StreamServer,
+                                                             tmp_path: Path) -> None:
+    rid = room["id"]
+    await server.rooms.claim(rid, "sess-elsewhere", f"unix:{tmp_path / 'nobody.sock'}")
+    for method, path, kwargs in [
+        ("GET", f"/live/{rid}/index.m3u8", {}), ("GET", f"/live/{rid}/r0_1.ts", {}),
+        ("GET", f"/live/{rid}/cover.jpg", {}), ("GET", f"/live/{rid}.flv", {}),
+        ("POST", f"/whep/{rid}", {"data": SDP, "headers": {"Content-Type": "application/sdp"}}),
+        ("DELETE", f"/whep/{rid}/viewer-0123456789", {}), ("DELETE", f"/whip/{rid}/sess-elsewhere", {}),
+    ]:
+        r = await api.client.request(method, path, **kwargs)
+        assert r.status == 503, (method, path, r.status)
+        assert (await r.json())["error"]["code"] == "unavailable"
+    assert (await server.rooms.get(rid)).status.value == "live"
+    r = await api.client.post(f"/whep/{rid}", data="not sdp", headers={"Content-Type": "application/sdp"})
+    assert r.status == 422, "the offer is checked here before anything is proxied"
+
+
+async def test_an_owner_whose_lease_is_gone_is_not_proxied_to(api: Any, room: dict, server: StreamServer,
+                                                              redis_client: Any, tmp_path: Path) -> None:
+    rid = room["id"]
+    await server.rooms.claim(rid, "sess-elsewhere", f"unix:{tmp_path / 'nobody.sock'}")
+    await redis_client.delete(f"lc:room:{{{rid}}}:lease")  # its process died: the lease expired
+    assert (await api.client.get(f"/live/{rid}/index.m3u8")).status == 404
+    assert (await api.client.get(f"/live/{rid}.flv")).status == 404
+    r = await api.client.post(f"/whep/{rid}", data=SDP, headers={"Content-Type": "application/sdp"})
+    assert r.status == 409 and (await r.json())["error"]["code"] == "ended"
+
+
+class _Rooms:
+    def __init__(self, owner: str | None) -> None:
+        self._owner = owner
+
+    async def owner(self, room_id: str) -> str | None:
+        return self._owner
+
+
+@pytest.mark.parametrize(("mine", "theirs", "hop", "target"), [
+    ("unix:/r/w0", "unix:/r/w1", None, "unix:/r/w1"),                       # workers of one serve
+    ("unix:/r/w0", "unix:/r/w0", None, None),                               # (a stale record of) this one
+    ("unix:/r/w0", "unix:/r/w1", "worker", None),                           # never a second hop
+    ("http://a:8080", "http://b:8080", None, "http://b:8080"),              # replicas
+    ("http://a:8080", "http://b:8080", "replica", None),
+    ("http://a:8080 unix:/r/w0", "http://b:8080 unix:/r/w1", None, "http://b:8080"),  # to the replica...
+    ("http://b:8080 unix:/r/w0", "http://b:8080 unix:/r/w1", "replica", "unix:/r/w1"),  # ...then its worker
+    ("http://b:8080 unix:/r/w0", "http://b:8080 unix:/r/w1", "worker", None),
+    ("unix:/r/w0", None, None, None),                                       # not live anywhere
+])
+async def test_hops(mine: str, theirs: str | None, hop: str | None, target: str | None) -> None:
+    relay = MediaRelay(_Rooms(theirs), mine)  # type: ignore[arg-type]
+    request = make_mocked_request("GET", "/live/r1/index.m3u8", headers={"X-LC-Relayed": hop} if hop else {})
+    assert await relay.owner(request, "r1") == target
