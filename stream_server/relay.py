@@ -23,6 +23,7 @@ from prometheus_client import Counter
 
 from livecommerce.web import ApiError
 from stream_server.rooms import RoomStore
+from stream_server.segment_cache import CachedAnswer, SegmentCache
 
 __all__ = ["MEDIA_RELAY", "RELAYED", "MediaRelay", "relayed"]
 
@@ -41,6 +42,7 @@ _HOP = frozenset(h.lower() for h in (
 _CONNECT_S = 2.0
 _READ_S = 10.0
 CHUNK = 64 * 1024
+MAX_SEGMENT = 16 * 1024 * 1024
 
 
 def _headers(headers: Mapping[str, str], *, keep_length: bool = False) -> dict[str, str]:
@@ -66,6 +68,7 @@ class MediaRelay:
         self._tcp: aiohttp.ClientSession | None = None
         self._unix: dict[str, aiohttp.ClientSession] = {}  # one per peer worker socket (a connector each)
         self._streams: set[aiohttp.ClientResponse] = set()
+        self.segments = SegmentCache()
 
     async def start(self) -> None:
         self._tcp = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False),
@@ -117,22 +120,13 @@ class MediaRelay:
                       stream: bool = False) -> web.StreamResponse:
         """Pass ``request`` (its path, query and end-to-end headers; ``body`` if given) to the owner
         and stream its answer back. ``stream``: an endless response (HTTP-FLV), read without a
-        deadline and closed as soon as the viewer goes. Unreachable owner: 503 ``unavailable``."""
+        deadline and closed as soon as the viewer goes. Unreachable owner: 503 ``unavailable``.
+        A live segment (never rewritten) is answered from a short-lived copy (segment_cache.py)."""
         PROXIED.labels(kind).inc()
-        session, url = self._target(address, request.rel_url.raw_path_qs if request.rel_url.query_string
-                                    else request.rel_url.raw_path)
-        hop = "worker" if address.startswith("unix:") else "replica"
-        headers = {**_headers(request.headers), RELAYED: hop, "Host": request.host}
-        timeout = aiohttp.ClientTimeout(total=None if stream else _READ_S, sock_connect=_CONNECT_S,
-                                        sock_read=_READ_S)
-        try:
-            upstream = await session.request(request.method, url, data=body, headers=headers, timeout=timeout,
-                                             allow_redirects=False)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            PROXY_FAILED.labels(kind).inc()
-            log.warning("%s %s: the room's process at %s is unreachable: %r", request.method, request.path,
-                        address, exc)
-            raise ApiError("unavailable", "the process running this room is unreachable, retry shortly") from exc
+        if kind == "segment" and request.method == "GET" and "Range" not in request.headers:
+            answer = await self.segments.get(request.path, lambda: self._fetch(request, address, kind))
+            return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+        upstream = await self._open(request, address, kind, body, stream)
         self._streams.add(upstream)
         try:
             return await self._copy(request, upstream)
@@ -142,6 +136,39 @@ class MediaRelay:
                 upstream.release()  # read to the end: the connection goes back to the pool
             else:
                 upstream.close()
+
+    async def _open(self, request: web.Request, address: str, kind: str, body: bytes | None,
+                    stream: bool) -> aiohttp.ClientResponse:
+        session, url = self._target(address, request.rel_url.raw_path_qs if request.rel_url.query_string
+                                    else request.rel_url.raw_path)
+        hop = "worker" if address.startswith("unix:") else "replica"
+        headers = {**_headers(request.headers), RELAYED: hop, "Host": request.host}
+        timeout = aiohttp.ClientTimeout(total=None if stream else _READ_S, sock_connect=_CONNECT_S,
+                                        sock_read=_READ_S)
+        try:
+            return await session.request(request.method, url, data=body, headers=headers, timeout=timeout,
+                                         allow_redirects=False)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            PROXY_FAILED.labels(kind).inc()
+            log.warning("%s %s: the room's process at %s is unreachable: %r", request.method, request.path,
+                        address, exc)
+            raise ApiError("unavailable", "the process running this room is unreachable, retry shortly") from exc
+
+    async def _fetch(self, request: web.Request, address: str, kind: str) -> CachedAnswer:
+        """A whole (bounded) answer, for the segment cache."""
+        async with await self._open(request, address, kind, None, False) as upstream:
+            data = bytearray()
+            try:
+                async for part in upstream.content.iter_chunked(CHUNK):
+                    data += part
+                    if len(data) > MAX_SEGMENT:
+                        raise ApiError("unavailable", "segment larger than the relay takes")
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                PROXY_FAILED.labels(kind).inc()
+                raise ApiError("unavailable", "the process running this room stopped answering") from exc
+            headers = _headers(upstream.headers)
+            headers["X-LC-Proxied"] = upstream.headers.get("X-LC-Worker", "1")
+            return CachedAnswer(upstream.status, headers, bytes(data))
 
     async def _copy(self, request: web.Request, upstream: aiohttp.ClientResponse) -> web.StreamResponse:
         resp = web.StreamResponse(status=upstream.status, reason=upstream.reason,

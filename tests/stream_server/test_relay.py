@@ -15,6 +15,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from stream_server import StreamServer
 from stream_server.relay import MediaRelay
+from stream_server.segment_cache import CachedAnswer, SegmentCache
 from tests.conftest import _api
 
 SELF = "http://127.0.0.1:9"
@@ -43,6 +44,10 @@ class _Owner:
             "Content-Type": "application/vnd.apple.mpegurl", "Cache-Control": "no-cache",
             "Connection": "keep-alive, X-Private", "X-Private": "owner-only", "X-LC-Worker": "7"})
 
+    async def segment(self, request: web.Request) -> web.Response:
+        self.seen.append(dict(request.headers))
+        return web.Response(body=b"G" * 1000, headers={"Content-Type": "video/mp2t"})
+
     async def flv(self, request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "video/x-flv"})
         await resp.prepare(request)
@@ -58,6 +63,7 @@ class _Owner:
         app = web.Application()
         app.router.add_get("/live/{room}/index.m3u8", self.playlist)
         app.router.add_get("/live/{room}.flv", self.flv)
+        app.router.add_get("/live/{room}/{name:r.+}", self.segment)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.UnixSite(self._runner, str(self.path)).start()
@@ -83,6 +89,11 @@ async def test_a_room_live_elsewhere_is_proxied_to_its_owner(api: Any, room: dic
 
         r = await api.client.get(f"/live/{rid}/index.m3u8", headers={"X-LC-Relayed": "worker"})
         assert r.status == 404 and len(owner.seen) == 1, "a relayed request is never relayed again"
+
+        got = await asyncio.gather(*(api.client.get(f"/live/{rid}/r0_7.ts") for _ in range(5)))
+        assert [(r.status, await r.read()) for r in got] == [(200, b"G" * 1000)] * 5
+        assert all(r.headers["Content-Type"] == "video/mp2t" for r in got)
+        assert len(owner.seen) == 2, "a segment is fetched from its owner once, however many ask at once"
 
         r = await api.client.get(f"/live/{rid}.flv")
         assert r.status == 200
@@ -143,3 +154,37 @@ async def test_hops(mine: str, theirs: str | None, hop: str | None, target: str 
     relay = MediaRelay(_Rooms(theirs), mine)  # type: ignore[arg-type]
     request = make_mocked_request("GET", "/live/r1/index.m3u8", headers={"X-LC-Relayed": hop} if hop else {})
     assert await relay.owner(request, "r1") == target
+
+
+async def test_segment_cache_bounds_and_expiry() -> None:
+    cache = SegmentCache(max_bytes=4000, ttl_s=0.2)
+    calls: list[str] = []
+
+    def fetcher(key: str, status: int = 200, size: int = 1000):  # type: ignore[no-untyped-def]
+        async def fetch() -> CachedAnswer:
+            calls.append(key)
+            await asyncio.sleep(0.01)
+            return CachedAnswer(status, {}, b"x" * size)
+        return fetch
+
+    assert (await cache.get("a", fetcher("a", 404))).status == 404
+    await cache.get("a", fetcher("a"))
+    assert calls == ["a", "a"], "an error answer is not kept"
+    await cache.get("a", fetcher("a"))
+    await cache.get("big", fetcher("big", size=2000))
+    await cache.get("big", fetcher("big", size=2000))
+    assert calls == ["a", "a", "big", "big"], "an entry over a quarter of the budget is not kept"
+    for k in "bcde":
+        await cache.get(k, fetcher(k))
+    await cache.get("a", fetcher("a"))
+    assert calls[-1] == "a", "the oldest entry made room (4000 bytes hold 4 segments)"
+    await asyncio.sleep(0.25)
+    await cache.get("e", fetcher("e"))
+    assert calls[-1] == "e", "entries expire"
+
+    async def failing() -> CachedAnswer:
+        await asyncio.sleep(0.01)
+        raise OSError("owner gone")
+
+    results = await asyncio.gather(cache.get("f", failing), cache.get("f", failing), return_exceptions=True)
+    assert all(isinstance(r, OSError) for r in results), "waiters of a failed fetch get its error"
