@@ -59,6 +59,10 @@ def _split(address: str) -> tuple[str | None, str | None]:
             next((p for p in parts if p.startswith("unix:")), None))
 
 
+def _cacheable(request: web.Request, kind: str) -> bool:
+    return kind == "segment" and request.method == "GET" and "Range" not in request.headers
+
+
 class MediaRelay:
     """Owner lookups and the client side of proxying; ``start()``/``stop()`` own the sessions."""
 
@@ -123,7 +127,7 @@ class MediaRelay:
         deadline and closed as soon as the viewer goes. Unreachable owner: 503 ``unavailable``.
         A live segment (never rewritten) is answered from a short-lived copy (segment_cache.py)."""
         PROXIED.labels(kind).inc()
-        if kind == "segment" and request.method == "GET" and "Range" not in request.headers:
+        if _cacheable(request, kind):
             answer = await self.segments.get(request.path, lambda: self._fetch(request, address, kind))
             return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
         upstream = await self._open(request, address, kind, body, stream)
@@ -195,5 +199,8 @@ async def relayed(request: web.Request, room_id: str, kind: str, body: bytes | N
     relay = request.app.get(MEDIA_RELAY)
     if relay is None:
         return None
+    if _cacheable(request, kind) and (hit := relay.segments.peek(request.path)) is not None:
+        PROXIED.labels(kind).inc()
+        return web.Response(status=hit.status, body=hit.body, headers=hit.headers)
     owner = await relay.owner(request, room_id)
     return None if owner is None else await relay.forward(request, owner, kind, body, stream)

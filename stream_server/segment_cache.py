@@ -34,6 +34,14 @@ class SegmentCache:
         self._inflight: dict[str, asyncio.Future[CachedAnswer]] = {}
         self.hits = 0
 
+    def peek(self, key: str) -> CachedAnswer | None:
+        """A copy still fresh, without fetching (a hit needs not even know the owner)."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        self.hits += 1
+        return entry[1]
+
     async def get(self, key: str, fetch: Callable[[], Awaitable[CachedAnswer]]) -> CachedAnswer:
         now = time.monotonic()
         entry = self._entries.get(key)
