@@ -22,10 +22,12 @@ from aiohttp import web
 from prometheus_client import Counter
 
 from livecommerce.web import ApiError
+from stream_server.flv_edge import FlvEdges
+from stream_server.live_flv import LiveFlv
 from stream_server.rooms import RoomStore
 from stream_server.segment_cache import CachedAnswer, SegmentCache
 
-__all__ = ["MEDIA_RELAY", "RELAYED", "MediaRelay", "relayed"]
+__all__ = ["MEDIA_RELAY", "RELAYED", "MediaRelay", "relayed", "relayed_flv"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class MediaRelay:
         self._unix: dict[str, aiohttp.ClientSession] = {}  # one per peer worker socket (a connector each)
         self._streams: set[aiohttp.ClientResponse] = set()
         self.segments = SegmentCache()
+        self.flv = FlvEdges(self)
 
     async def start(self) -> None:
         self._tcp = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=False),
@@ -80,6 +83,7 @@ class MediaRelay:
 
     async def stop(self) -> None:
         self.end_streams()
+        await self.flv.stop()
         sessions = [s for s in (self._tcp, *self._unix.values()) if s is not None]
         self._tcp, self._unix = None, {}
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
@@ -88,6 +92,7 @@ class MediaRelay:
         """Close every upstream still streaming (shutdown: viewers' responses then end)."""
         for upstream in list(self._streams):
             upstream.close()
+        self.flv.finish()
 
     async def owner(self, request: web.Request, room_id: str) -> str | None:
         """The address to proxy this request to, or None: serve it here as before.
@@ -120,17 +125,16 @@ class MediaRelay:
             raise RuntimeError("MediaRelay is not started")
         return self._tcp, address.rstrip("/") + path
 
-    async def forward(self, request: web.Request, address: str, kind: str, body: bytes | None = None,
-                      stream: bool = False) -> web.StreamResponse:
+    async def forward(self, request: web.Request, address: str, kind: str,
+                      body: bytes | None = None) -> web.StreamResponse:
         """Pass ``request`` (its path, query and end-to-end headers; ``body`` if given) to the owner
-        and stream its answer back. ``stream``: an endless response (HTTP-FLV), read without a
-        deadline and closed as soon as the viewer goes. Unreachable owner: 503 ``unavailable``.
+        and stream its answer back. Unreachable owner: 503 ``unavailable``.
         A live segment (never rewritten) is answered from a short-lived copy (segment_cache.py)."""
         PROXIED.labels(kind).inc()
         if _cacheable(request, kind):
             answer = await self.segments.get(request.path, lambda: self._fetch(request, address, kind))
             return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
-        upstream = await self._open(request, address, kind, body, stream)
+        upstream = await self.open(request, address, kind, body)
         self._streams.add(upstream)
         try:
             return await self._copy(request, upstream)
@@ -141,8 +145,9 @@ class MediaRelay:
             else:
                 upstream.close()
 
-    async def _open(self, request: web.Request, address: str, kind: str, body: bytes | None,
-                    stream: bool) -> aiohttp.ClientResponse:
+    async def open(self, request: web.Request, address: str, kind: str, body: bytes | None = None,
+                   stream: bool = False) -> aiohttp.ClientResponse:
+        """The owner's answer to ``request`` (headers read); 503 ``unavailable`` if unreachable."""
         session, url = self._target(address, request.rel_url.raw_path_qs if request.rel_url.query_string
                                     else request.rel_url.raw_path)
         hop = "worker" if address.startswith("unix:") else "replica"
@@ -160,7 +165,7 @@ class MediaRelay:
 
     async def _fetch(self, request: web.Request, address: str, kind: str) -> CachedAnswer:
         """A whole (bounded) answer, for the segment cache."""
-        async with await self._open(request, address, kind, None, False) as upstream:
+        async with await self.open(request, address, kind) as upstream:
             data = bytearray()
             try:
                 async for part in upstream.content.iter_chunked(CHUNK):
@@ -193,8 +198,8 @@ class MediaRelay:
 MEDIA_RELAY = web.AppKey("media_relay", MediaRelay)
 
 
-async def relayed(request: web.Request, room_id: str, kind: str, body: bytes | None = None,
-                  stream: bool = False) -> web.StreamResponse | None:
+async def relayed(request: web.Request, room_id: str, kind: str,
+                  body: bytes | None = None) -> web.StreamResponse | None:
     """The owner's answer when ``room_id`` is live in another process; None: answer here."""
     relay = request.app.get(MEDIA_RELAY)
     if relay is None:
@@ -203,4 +208,16 @@ async def relayed(request: web.Request, room_id: str, kind: str, body: bytes | N
         PROXIED.labels(kind).inc()
         return web.Response(status=hit.status, body=hit.body, headers=hit.headers)
     owner = await relay.owner(request, room_id)
-    return None if owner is None else await relay.forward(request, owner, kind, body, stream)
+    return None if owner is None else await relay.forward(request, owner, kind, body)
+
+
+async def relayed_flv(request: web.Request, room_id: str) -> LiveFlv | None:
+    """This worker's hub for the FLV of ``room_id`` live in another process; None: not live elsewhere."""
+    relay = request.app.get(MEDIA_RELAY)
+    if relay is None:
+        return None
+    owner = await relay.owner(request, room_id)
+    if owner is None:
+        return None
+    PROXIED.labels("flv").inc()
+    return await relay.flv.hub(request, room_id, owner)

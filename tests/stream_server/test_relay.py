@@ -29,6 +29,13 @@ async def api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[
         yield a
 
 
+def _video_tag(keyframe: bool, size: int = 4000) -> bytes:
+    """One FLV video tag (AVC NALU) with its trailing previous-tag size."""
+    body = bytes([0x17 if keyframe else 0x27, 1, 0, 0, 0]) + b"\0" * (size - 5)
+    tag = bytes([9]) + len(body).to_bytes(3, "big") + b"\0" * 7 + body
+    return tag + len(tag).to_bytes(4, "big")
+
+
 class _Owner:
     """A stand-in owner process on a unix socket that records what reached it."""
 
@@ -36,6 +43,7 @@ class _Owner:
         self.path = path
         self.seen: list[dict[str, str]] = []
         self.flv_gone = asyncio.Event()
+        self.flv_streams = 0
         self._runner: web.AppRunner | None = None
 
     async def playlist(self, request: web.Request) -> web.Response:
@@ -49,11 +57,13 @@ class _Owner:
         return web.Response(body=b"G" * 1000, headers={"Content-Type": "video/mp2t"})
 
     async def flv(self, request: web.Request) -> web.StreamResponse:
+        self.flv_streams += 1
         resp = web.StreamResponse(headers={"Content-Type": "video/x-flv"})
         await resp.prepare(request)
         try:
-            while True:
-                await resp.write(b"F" * 4096)
+            await resp.write(b"FLV\x01\x01\x00\x00\x00\x09\x00\x00\x00\x00")
+            for n in range(1_000_000):
+                await resp.write(_video_tag(keyframe=n % 15 == 0))
                 await asyncio.sleep(0.01)
         except (ConnectionError, RuntimeError):
             self.flv_gone.set()
@@ -95,10 +105,14 @@ async def test_a_room_live_elsewhere_is_proxied_to_its_owner(api: Any, room: dic
         assert all(r.headers["Content-Type"] == "video/mp2t" for r in got)
         assert len(owner.seen) == 2, "a segment is fetched from its owner once, however many ask at once"
 
-        r = await api.client.get(f"/live/{rid}.flv")
-        assert r.status == 200
-        assert len(await r.content.readexactly(64 * 1024)) == 64 * 1024
-        r.close()  # the viewer goes: the relay closes its upstream, the owner's writes fail
+        viewers = await asyncio.gather(*(api.client.get(f"/live/{rid}.flv") for _ in range(3)))
+        for r in viewers:
+            assert r.status == 200 and r.headers["X-LC-Proxied"] == "1"
+            head = await r.content.readexactly(13 + 4015)
+            assert head.startswith(b"FLV") and head[13 + 11] == 0x17, "a viewer starts at a keyframe"
+        assert owner.flv_streams == 1, "the viewers of a room on this worker share one upstream"
+        for r in viewers:
+            r.close()  # the viewers go: the relay closes its upstream, the owner's writes fail
         await asyncio.wait_for(owner.flv_gone.wait(), 10)
 
 
