@@ -110,6 +110,20 @@ class SaleBook:
     async def active_ids(self) -> list[str]:
         return sorted(await self._client.smembers(ACTIVE_SALES))
 
+    async def ids_for_room(self, room_id: str, limit: int = 100) -> list[str]:
+        """The room's sales still watched (not yet settled and retired), newest first: one pipelined
+        round trip over the active index, no per-room key outside the sales' own slots."""
+        ids = await self.active_ids()
+        if not ids:
+            return []
+        async with self._client.pipeline(transaction=False) as pipe:
+            for sale_id in ids:
+                pipe.hmget(sale_keys(sale_id)[0], "room_id", "starts_ms")
+            rows = await pipe.execute()
+        mine = [(int(starts or 0), sale_id) for sale_id, (rid, starts) in zip(ids, rows, strict=True)
+                if rid == room_id]
+        return [sale_id for _, sale_id in sorted(mine, reverse=True)[:limit]]
+
     async def retire(self, sale_id: str) -> None:
         await self._client.srem(ACTIVE_SALES, sale_id)
 
