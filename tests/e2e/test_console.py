@@ -10,12 +10,13 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.conftest import DESKTOP, PHONE, ConsoleErrors, LiveServer, screenshot
+from tests.e2e.conftest import DESKTOP, PHONE, ConsoleErrors, LiveServer, screenshot, start_server, stop_server
 
 STORE = {"id": "sh-nanjing-rd", "name": "Shanghai No.1 Department Store", "city": "Shanghai",
          "lat": 31.2355, "lng": 121.4753}
@@ -278,3 +279,27 @@ def test_ops_token_picks_a_store(shop: LiveServer, new_page: Any) -> None:
     page.locator(f"#products [data-sku={SCARF['sku']}]").wait_for()
     page.select_option("#store-select", OTHER["id"])
     page.wait_for_function(f"() => document.querySelector('#who-store').textContent === {OTHER['name']!r}")
+
+
+def test_go_live_on_a_full_server_says_so_and_leaves_the_room_ready(tmp_path: Path, new_page: Any,
+                                                                      console_errors: ConsoleErrors) -> None:
+    server = start_server(tmp_path, {"LC_STREAM_MAX_LIVE_ROOMS": "0"})
+    page = new_page(viewport=DESKTOP)
+    try:
+        ops = server.token("ops")
+        server.ok("POST", "/api/v1/stores", STORE, ops)
+        sign_in(page, server.base, server.token("host", "host-lin", STORE["id"]))
+        page.fill("#room-title", "Full house")
+        page.click("#room-form button[type=submit]")
+        page.wait_for_selector("#rooms .room.current")
+        room_id = page.get_attribute("#rooms .room.current", "data-room")
+        page.click("#preview-btn")
+        page.wait_for_function("() => document.querySelector('#preview').videoWidth > 0")
+        page.click("#live-btn")
+        page.locator("#stream-error", has_text="at capacity").wait_for(timeout=15_000)
+        expect_http_error(console_errors, 503, f"/whip/{room_id}")
+        assert page.text_content("#pc-state") == "closed" and page.is_enabled("#live-btn")
+        assert server.ok("GET", f"/api/v1/rooms/{room_id}")["status"] == "created"
+    finally:
+        page.close()  # before its server goes: no polling into a closed port
+        stop_server(server)
