@@ -128,8 +128,10 @@ def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped on purpose: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which would break every async test the same xdist worker runs after it."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium is not installed at {CHROMIUM} (scripts/bootstrap installs Debian's chromium)")
