@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SALE_ID_RE", "ORDER_ID_RE", "sale_keys", "buy_keys", "rate_limit_key", "sale_of_order", "ACTIVE_SALES"]
+__all__ = ["SALE_ID_RE", "ORDER_ID_RE", "sale_keys", "buy_keys", "rate_limit_key", "sale_of_order", "ACTIVE_SALES",
+           "room_sales_key"]
 
 SALE_ID_RE = re.compile(r"^[a-z0-9]{6,32}$")
 ORDER_ID_RE = re.compile(r"^([a-z0-9]{6,32})-([1-9][0-9]{0,11})$")
 
 #: Index of sales a sweeper must watch (outside any sale's slot; only Python reads it).
 ACTIVE_SALES = "lc:sales:active"
+
+
+
+def room_sales_key(room_id: str) -> str:
+    """A room's sales by start time (outside any sale's slot, like ACTIVE_SALES; only Python reads it)."""
+    return f"lc:sales:room:{room_id}"
+
 
 _PARTS = ("meta", "stock", "geo", "pos", "users", "idem", "orders", "deadlines", "events")
 

@@ -96,14 +96,14 @@ class RoomSalesQuery(BaseModel):
 
 @routes.get("/api/v1/flash-sales")
 async def list_room_sales(request: web.Request) -> web.Response:
-    """A room's sales (public, like each sale), newest start first, until they are settled."""
+    """A room's sales (public, like each sale), latest start first."""
     query = validate_query(request, RoomSalesQuery)
     book = request.app[FLASH_SALES].sales
     snapshots = []
     for sale_id in await book.ids_for_room(query.room_id, query.limit):
         try:
             snapshots.append(sale_view(await book.snapshot(sale_id)))
-        except SaleNotFound:  # settled and retired meanwhile
+        except SaleNotFound:  # its Redis keys were lost (a restart without AOF): nothing to show
             continue
     return json_response(snapshots)
 

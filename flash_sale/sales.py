@@ -9,7 +9,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from flash_sale.errors import InvalidSale, SaleNotFound
-from flash_sale.keys import ACTIVE_SALES, sale_keys
+from flash_sale.keys import ACTIVE_SALES, room_sales_key, sale_keys
 from flash_sale.scripts import ScriptRegistry
 from flash_sale.types import AllocatedStore, SaleSnapshot, SaleSpec, StockAllocator
 
@@ -53,6 +53,8 @@ class SaleBook:
             await self._allocator.release_allocation(spec.id)
             raise
         await self._client.sadd(ACTIVE_SALES, spec.id)
+        if spec.room_id:
+            await self._client.zadd(room_sales_key(spec.room_id), {spec.id: _ms(spec.starts_at)})
         return await self.snapshot(spec.id)
 
     async def _load(self, spec: SaleSpec, shares: Sequence[AllocatedStore]) -> None:
@@ -111,18 +113,8 @@ class SaleBook:
         return sorted(await self._client.smembers(ACTIVE_SALES))
 
     async def ids_for_room(self, room_id: str, limit: int = 100) -> list[str]:
-        """The room's sales still watched (not yet settled and retired), newest first: one pipelined
-        round trip over the active index, no per-room key outside the sales' own slots."""
-        ids = await self.active_ids()
-        if not ids:
-            return []
-        async with self._client.pipeline(transaction=False) as pipe:
-            for sale_id in ids:
-                pipe.hmget(sale_keys(sale_id)[0], "room_id", "starts_ms")
-            rows = await pipe.execute()
-        mine = [(int(starts or 0), sale_id) for sale_id, (rid, starts) in zip(ids, rows, strict=True)
-                if rid == room_id]
-        return [sale_id for _, sale_id in sorted(mine, reverse=True)[:limit]]
+        """The room's sales, latest start first (its own index: the cost is the room's, not every sale's)."""
+        return list(await self._client.zrevrange(room_sales_key(room_id), 0, limit - 1))
 
     async def retire(self, sale_id: str) -> None:
         await self._client.srem(ACTIVE_SALES, sale_id)
