@@ -10,10 +10,12 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.conftest import DESKTOP, PHONE, ConsoleErrors, LiveServer, screenshot, start_server, stop_server
@@ -84,7 +86,7 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
     host = shop.token("host", "host-lin", STORE["id"], "Lin")
     page = new_page(viewport=DESKTOP)
     sign_in(page, shop.base, host)
-    assert page.text_content("#who-store") == STORE["name"]
+    expect(page.locator("#who-store")).to_have_text(STORE["name"])
 
     # a room, the camera, then WHIP
     page.fill("#room-title", "Autumn silk, live from Nanjing Road")
@@ -160,6 +162,22 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
     assert (sale["sku"], sale["price_cents"], sale["allocated"], sale["per_user_limit"]) == (SCARF["sku"], 59900, 10, 2)
     levels = {x["sku"]: x for x in shop.ok("GET", f"/api/v1/stores/{STORE['id']}/stock", token=host)}
     assert (levels[SCARF["sku"]]["on_hand"], levels[SCARF["sku"]]["allocated"]) == (40, 10)
+    # a second sale, at a time ten minutes ahead: scheduled, listed first (latest start)
+    page.click("#new-sale-btn")
+    page.wait_for_selector(f"#sale-allocations input[data-store={STORE['id']}]")
+    page.select_option("#sale-sku", SCARF["sku"])
+    page.fill(f"#sale-allocations input[data-store={STORE['id']}]", "5")
+    page.select_option("#sale-start-mode", "at")
+    at = page.evaluate("""() => { const d = new Date(Date.now() + 600000); d.setMilliseconds(0);
+        return new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); }""")
+    page.fill("#sale-at", at)
+    page.click("#sale-submit")
+    page.wait_for_selector("#sales .sale.scheduled")
+    later, first = shop.ok("GET", f"/api/v1/flash-sales?room_id={room_id}")
+    assert first["id"] == sale["id"] and later["status"] == "scheduled" and later["allocated"] == 5
+    ahead = datetime.fromisoformat(later["starts_at"].replace("Z", "+00:00")) - datetime.now(UTC)
+    assert 590 < ahead.total_seconds() < 601, ahead
+    assert re.search(r"starts in (09:[45]\d|10:00)", page.text_content(f"#sales [data-sale='{later['id']}']"))
     page.click(f"#sales [data-sale='{sale['id']}'] .pin-sale")
     wait_for(lambda: ((shop.ok("GET", f"/api/v1/rooms/{room_id}")["pinned"] or {}).get("flash_sale") or {})
              .get("id") == sale["id"], 5, "sale pinned")
@@ -259,11 +277,12 @@ def test_sign_in_refuses_bad_tokens_and_remembers_a_good_one(shop: LiveServer, n
     page.fill("#token-input", shop.token("host", "host-wang", OTHER["id"], "Wang"))
     page.click("#signin-submit")
     page.wait_for_selector("#app:not([hidden])")
-    assert page.text_content("#who-store") == OTHER["name"]
+    expect(page.locator("#who-store")).to_have_text(OTHER["name"])
     page.locator("#products", has_text="No stock in this store yet").wait_for()
     page.reload()
-    page.wait_for_selector("#app:not([hidden])")  # the token was kept
-    assert page.text_content("#who-store") == OTHER["name"]
+    page.wait_for_selector("#app:not([hidden]), #signin-error:not(:empty)")  # the token was kept
+    assert page.is_visible("#app"), page.text_content("#signin-error")
+    expect(page.locator("#who-store")).to_have_text(OTHER["name"])
     page.click("#sign-out")
     page.wait_for_selector("#signin:not([hidden])")
     page.reload()

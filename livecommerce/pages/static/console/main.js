@@ -233,8 +233,19 @@ setInterval(tickTimer, 1000);
 (async () => {
   serverClockOffset().then((o) => { offset = o; }).catch(() => {});
   sales.open(null);
-  if (session.token) {
-    try { await signIn(session.token); return; } catch { session.signOut(); }
+  const kept = session.token;
+  if (kept) {
+    try { await signIn(kept); return; } catch (err) {
+      show(false);
+      if (!(err.status === 0 || err.status >= 500)) { // refused or unreadable: forget it
+        session.signOut();
+        $("signin-error").textContent = "Your saved token no longer works: paste a new one.";
+      } else { // the server is unwell: keep the token for another try
+        $("token-input").value = kept;
+        $("signin-error").textContent = `Could not reach the server (${err.message}): try again.`;
+      }
+      return;
+    }
   }
   show(false);
 })();
