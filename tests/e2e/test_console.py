@@ -211,7 +211,8 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
         chen_token, _ = viewer(shop, "Chen")
         with connect(f"{shop.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={chen_token}") as ws2:
             recv_until(ws2, "room")
-            for text in ("Does the scarf come in navy?", "Ordered two, pickup tonight!"):
+            for text in ("Does the scarf come in navy?", "Love the peony print", "Can I pick up at Jing'an?",
+                         "Ordered two, pickup tonight!"):
                 ws2.send(f'{{"type":"chat","text":"{text}"}}')
             ws2.send('{"type":"like","count":24}')
             page.locator("#chat .chat-line", has_text="Ordered two").wait_for()
@@ -227,7 +228,8 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
             page.locator("#ticker .tick", has_text="bought").first.wait_for(timeout=10_000)
             wait_for(lambda: int(page.text_content("#viewers")) >= 2, 10, "viewer count")
             page.wait_for_selector("#toast:not(.show)")
-            page.mouse.move(640, 20)  # no hover state in the picture
+            page.mouse.move(640, 20)  # no hover or focus state in the picture
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
             screenshot(page, "console-desktop")
             page.set_viewport_size(PHONE)
             page.wait_for_timeout(300)
