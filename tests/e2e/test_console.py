@@ -207,6 +207,19 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
         page.locator("#chat .chat-line.system", has_text="Mei muted").wait_for()
         page.locator(f"#chat .mute[data-user='{mei}']", has_text="Unmute").first.wait_for()
 
+        # markup in a chat line stays text
+        xiao_token, _ = viewer(shop, "<b>Xiao</b>")
+        with connect(f"{shop.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={xiao_token}") as ws3:
+            recv_until(ws3, "room")
+            ws3.send('{"type":"chat","text":"<img src=x onerror=alert(1)> hi"}')
+            evil = page.locator("#chat .chat-line", has_text="<img src=x onerror=alert(1)> hi")
+            evil.wait_for()
+            assert evil.locator(".nick").text_content() == "<b>Xiao</b>"
+            assert page.locator("#chat img, #chat b").count() == 0
+            evil.hover()
+            evil.locator(".delete").click()
+            evil.wait_for(state="detached")
+
         # others keep chatting; viewers buy over HTTP and the panel's stock falls
         chen_token, _ = viewer(shop, "Chen")
         with connect(f"{shop.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={chen_token}") as ws2:
