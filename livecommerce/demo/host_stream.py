@@ -23,7 +23,7 @@ def clock_filter(font: Path | None) -> str | None:
     """drawtext with the local time (``%T`` has no colon to escape), or None without a font."""
     if font is None:
         return None
-    return (f"drawtext=fontfile={font}:text='LIVE  %{{localtime\\:%T}}':fontsize=34:fontcolor=white:"
+    return (f"drawtext=fontfile={font}:text='demo host  %{{localtime\\:%T}}':fontsize=34:fontcolor=white:"
             "box=1:boxcolor=black@0.55:boxborderw=10:x=(w-tw)/2:y=h-th-24")
 
 

@@ -112,6 +112,16 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
     wait_for(lambda: "Mbps" in page.text_content("#bitrate"), 10, "bitrate from getStats")
     assert page.text_content("#pc-state") == "streaming"
 
+    # a second console on the same room monitors it by WHEP: media arrives from the server
+    other = new_page(viewport=DESKTOP)
+    sign_in(other, shop.base, host)
+    other.wait_for_selector(f"#rooms .room.current[data-room={room_id}]")
+    other.wait_for_function("() => document.querySelector('#preview').videoWidth > 0", timeout=15_000)
+    expect(other.locator("#pc-state")).to_have_text("monitoring (WHEP)")
+    expect(other.locator("#live-btn")).to_have_text("Live from an encoder")
+    assert other.is_disabled("#live-btn")
+    other.close()
+
     # the WHIP errors as the host reads them: a second publisher (409), a wrong key (401)
     errors = page.evaluate("""async ([url, key]) => {
         const { Publisher } = await import('/static/console/publisher.js');

@@ -2,6 +2,7 @@
 // sales, watch the room. Each panel lives in its own module; this one wires them together.
 import { api, serverClockOffset } from "/static/common/api.js";
 import { LivePanel } from "./live.js";
+import { Monitor } from "./monitor.js";
 import { listDevices, openCamera, Publisher } from "./publisher.js";
 import { Products } from "./products.js";
 import { Rooms } from "./rooms.js";
@@ -29,6 +30,25 @@ const publisher = new Publisher({
     $("bitrate").textContent = `${s.codec || "video"} ${s.width || "?"}×${s.height || "?"} · ${Math.round(s.fps || 0)} fps · ${(s.kbps / 1000).toFixed(2)} Mbps`;
   },
 });
+
+const monitor = new Monitor($("preview"), (s) => { if (!publisher.active) $("pc-state").textContent = s; });
+
+// A room live from elsewhere (an encoder, the demo, another tab) is shown by WHEP until the camera
+// takes the screen; anything else stops the monitor.
+async function syncMonitor() {
+  const wanted = room && room.status === "live" && !publisher.active && !stream;
+  if (!wanted || (monitor.active && monitor.roomId !== room.id)) {
+    if (monitor.active) monitor.stop();
+    $("stage-empty").hidden = Boolean(stream);
+    if (!wanted) return;
+  }
+  if (monitor.active) return;
+  monitor.roomId = room.id;
+  const r = await api(`/api/v1/rooms/${encodeURIComponent(room.id)}`, { token: session.token }).catch(() => null);
+  if (!r || !r.playback.whep || r.id !== (room && room.id) || monitor.active) return;
+  $("stage-empty").hidden = true;
+  await monitor.start(r.playback.whep).catch(() => { $("stage-empty").hidden = false; });
+}
 
 function show(signedIn) {
   $("signin").hidden = signedIn;
@@ -105,6 +125,7 @@ function setRoomStatus(status) {
   if (status === "ended" && publisher.active) publisher.close();
   updateButtons();
   rooms.render();
+  syncMonitor();
 }
 
 function updateButtons() {
@@ -115,13 +136,14 @@ function updateButtons() {
   $("stop-btn").classList.toggle("primary", publisher.active);
   $("stop-btn").classList.toggle("ghost", !publisher.active);
   $("end-btn").disabled = !room || status === "ended";
-  $("live-btn").textContent = status === "ended" ? "Room ended" : status === "live" && !publisher.active ? "Live elsewhere" : "Go live";
+  $("live-btn").textContent = status === "ended" ? "Room ended" : status === "live" && !publisher.active ? "Live from an encoder" : "Go live";
 }
 
 async function startPreview() {
   $("stream-error").textContent = "";
   try {
     if (stream) stream.getTracks().forEach((t) => t.stop());
+    monitor.stop();
     stream = await openCamera($("cam-select").value, $("mic-select").value);
     $("preview").srcObject = stream;
     $("stage-empty").hidden = true;
@@ -226,7 +248,9 @@ $("live-btn").addEventListener("click", goLive);
 $("stop-btn").addEventListener("click", stopStream);
 $("end-btn").addEventListener("click", endRoom);
 window.addEventListener("pagehide", () => { // closing the tab hangs up at once (else 3 s of silence)
-  if (publisher.location) fetch(publisher.location, { method: "DELETE", keepalive: true }).catch(() => {});
+  for (const session of [publisher.location, monitor.location]) {
+    if (session) fetch(session, { method: "DELETE", keepalive: true }).catch(() => {});
+  }
 });
 setInterval(tickTimer, 1000);
 

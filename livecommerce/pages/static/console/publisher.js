@@ -45,7 +45,7 @@ function score(c) {
   return (f.includes("packetization-mode=1") ? 2 : 0) + (f.includes("profile-level-id=42e01f") ? 1 : 0);
 }
 
-function gathered(pc) {
+export function gathered(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => { if (pc.iceGatheringState === "complete") { pc.removeEventListener("icegatheringstatechange", done); resolve(); } };
