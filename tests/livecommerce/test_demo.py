@@ -179,3 +179,17 @@ def test_demo_goes_live_within_a_minute_and_stops_cleanly(tmp_path: Path) -> Non
         assert [r["status"] for r in rooms if r["id"] == room_id] == ["ended"]
     finally:
         assert again.stop() == 0
+
+
+def test_the_synthetic_host_falls_back_to_a_clock_free_pattern_without_a_font(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from livecommerce.demo import host_stream
+
+    with_font = host_stream.HostStream("http://127.0.0.1:1/whip/r1", "key")
+    args = with_font.args()
+    if with_font.clock:  # bootstrap installs the font; this machine may still lack it
+        assert "drawtext=" in args[args.index("-vf") + 1] and "localtime" in args[args.index("-vf") + 1]
+    monkeypatch.setattr(host_stream, "_FONTS", (Path("/nonexistent/font.ttf"),))
+    without = host_stream.HostStream("http://127.0.0.1:1/whip/r1", "key")
+    args = without.args()
+    assert not without.clock and "-vf" not in args
+    assert args[-3:] == ["-authorization", "key", "http://127.0.0.1:1/whip/r1"] and "-bf" in args
