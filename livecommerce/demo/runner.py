@@ -60,7 +60,12 @@ async def run_demo(settings: Settings, stream: bool = True) -> int:
     await runner.setup()
     host_stream: HostStream | None = None
     try:
-        await web.TCPSite(runner, settings.host, settings.port).start()
+        try:
+            await web.TCPSite(runner, settings.host, settings.port).start()
+        except OSError as exc:
+            print(f"livecommerce demo: cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
+                  file=sys.stderr, flush=True)
+            return 2
         base = f"http://127.0.0.1:{settings.port}"
         public = f"http://{'127.0.0.1' if settings.host in ('0.0.0.0', '::') else settings.host}:{settings.port}"
         room, live = None, False

@@ -18,6 +18,8 @@ export class LivePanel {
     this.nicknames = new Map(); // user id -> the nickname they chat under
     this.retry = 0;
     $("chat-form").addEventListener("submit", (e) => { e.preventDefault(); this.say(); });
+    const chat = $("chat"); // a layout change (phone rotation, window resize) keeps the newest line in view
+    new ResizeObserver(() => { chat.scrollTop = chat.scrollHeight; }).observe(chat);
   }
 
   open(roomId, token) {
