@@ -5,11 +5,13 @@ stock fall as viewers buy over HTTP, end the room."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,13 +67,27 @@ def viewer(server: LiveServer, name: str) -> tuple[str, str]:
 
 
 def recv_until(ws: ClientConnection, kind: str, within: float = 10.0) -> dict[str, Any]:
-    import json
-
     deadline = time.monotonic() + within
     while True:
         msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
         if msg["type"] == kind:
             return msg  # type: ignore[no-any-return]
+
+
+@contextmanager
+def room_socket(server: LiveServer, room_id: str, token: str) -> Iterator[ClientConnection]:
+    """A viewer's websocket on the room, past its first ``room`` message."""
+    with connect(f"{server.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={token}") as ws:
+        recv_until(ws, "room")
+        yield ws
+
+
+def chat_line(page: Any, ws: ClientConnection, text: str) -> Any:
+    """Say ``text`` on ``ws``; the console's line for it, once shown."""
+    ws.send(json.dumps({"type": "chat", "text": text}))
+    line = page.locator("#chat .chat-line", has_text=text)
+    line.wait_for()
+    return line
 
 
 def sign_in(page: Any, base: str, token: str) -> None:
@@ -194,21 +210,15 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
 
     # a viewer chats; the host deletes the line, then mutes the viewer
     mei_token, mei = viewer(shop, "Mei")
-    with connect(f"{shop.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={mei_token}") as ws:
-        recv_until(ws, "room")
-        ws.send('{"type":"chat","text":"Is the scarf 100% silk?"}')
-        line = page.locator("#chat .chat-line", has_text="Is the scarf 100% silk?")
-        line.wait_for()
+    with room_socket(shop, room_id, mei_token) as ws:
+        line = chat_line(page, ws, "Is the scarf 100% silk?")
         assert line.locator(".nick").text_content() == "Mei"
         message_id = line.get_attribute("data-id")
         line.hover()
         line.locator(".delete").click()
         assert recv_until(ws, "delete")["message_id"] == message_id
-        page.wait_for_function("() => ![...document.querySelectorAll('#chat .chat-line')]"
-                               ".some(l => l.textContent.includes('100% silk'))")
-        ws.send('{"type":"chat","text":"BUY NOW spam spam"}')
-        spam = page.locator("#chat .chat-line", has_text="BUY NOW spam")
-        spam.wait_for()
+        line.wait_for(state="detached")
+        spam = chat_line(page, ws, "BUY NOW spam spam")
         spam.hover()
         spam.locator(".mute").click()
         assert recv_until(ws, "moderation") == {"type": "moderation", "action": "mute", "user": mei}
@@ -218,12 +228,8 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
         page.locator(f"#chat .mute[data-user='{mei}']", has_text="Unmute").first.wait_for()
 
         # markup in a chat line stays text
-        xiao_token, _ = viewer(shop, "<b>Xiao</b>")
-        with connect(f"{shop.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={xiao_token}") as ws3:
-            recv_until(ws3, "room")
-            ws3.send('{"type":"chat","text":"<img src=x onerror=alert(1)> hi"}')
-            evil = page.locator("#chat .chat-line", has_text="<img src=x onerror=alert(1)> hi")
-            evil.wait_for()
+        with room_socket(shop, room_id, viewer(shop, "<b>Xiao</b>")[0]) as ws3:
+            evil = chat_line(page, ws3, "<img src=x onerror=alert(1)> hi")
             assert evil.locator(".nick").text_content() == "<b>Xiao</b>"
             assert page.locator("#chat img, #chat b").count() == 0
             evil.hover()
@@ -232,13 +238,11 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
 
         # others keep chatting; viewers buy over HTTP and the panel's stock falls
         chen_token, _ = viewer(shop, "Chen")
-        with connect(f"{shop.base.replace('http', 'ws')}/ws/rooms/{room_id}?token={chen_token}") as ws2:
-            recv_until(ws2, "room")
+        with room_socket(shop, room_id, chen_token) as ws2:
             for text in ("Does the scarf come in navy?", "Love the peony print", "Can I pick up at Jing'an?",
                          "Ordered two, pickup tonight!"):
-                ws2.send(f'{{"type":"chat","text":"{text}"}}')
+                chat_line(page, ws2, text)
             ws2.send('{"type":"like","count":24}')
-            page.locator("#chat .chat-line", has_text="Ordered two").wait_for()
             wait_for(lambda: page.text_content("#likes") == "24", 10, "likes shown")
             for token, qty in ((chen_token, 2), (mei_token, 1)):
                 buy = {"quantity": qty, "fulfillment": {"type": "pickup", "store_id": STORE["id"]}}
@@ -268,8 +272,6 @@ def test_host_goes_live_sells_moderates_and_ends(shop: LiveServer, new_page: Any
 
 
 def _buy(server: LiveServer, sale_id: str, token: str, body: dict[str, Any], key: str) -> bool:
-    import json
-
     req = urllib.request.Request(f"{server.base}/api/v1/flash-sales/{sale_id}/orders", data=json.dumps(body).encode(),
                                  method="POST", headers={"Content-Type": "application/json", "Idempotency-Key": key,
                                                          "Authorization": f"Bearer {token}"})
