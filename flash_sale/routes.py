@@ -62,6 +62,7 @@ def sale_view(s: SaleSnapshot) -> dict[str, Any]:
         "remaining_by_store": s.remaining_by_store,
         "reserved": s.reserved,
         "sold": s.sold,
+        "shards": int(m.get("shards") or 1),
     }
 
 
@@ -83,6 +84,7 @@ async def create_sale(request: web.Request) -> web.Response:
         allocations=tuple(AllocationRequest(a.store_id, a.quantity) for a in body.allocations),
         created_by=principal.user_id,
         room_id=body.room_id,
+        shards=body.shards,
     )
     snapshot = await request.app[FLASH_SALES].sales.create(spec)
     return json_response(sale_view(snapshot), status=201)

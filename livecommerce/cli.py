@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("LC_HOST", "0.0.0.0"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     serve.add_argument("--log-level", default=os.environ.get("LC_LOG_LEVEL", "INFO"))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("LC_WORKERS", "1")),
+                       help="serving processes sharing the port (default 1); the parent restarts any that dies")
     _data_dir_arg(serve)
 
     demo = sub.add_parser("demo", help="serve with seeded stores, products and a live room from a synthetic host")
@@ -90,8 +92,16 @@ def _serve(args: argparse.Namespace) -> int:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:
         pass
-    settings = Settings.from_env(args.data_dir, host=args.host, port=args.port)
+    if not 1 <= args.workers <= 64:
+        print("livecommerce serve: --workers must be 1..64", file=sys.stderr)
+        return 2
+    settings = Settings.from_env(args.data_dir, host=args.host, port=args.port, workers=args.workers)
+    if settings.workers > 1:
+        from livecommerce.supervisor import Supervisor
+
+        return asyncio.run(Supervisor(settings, log_level=args.log_level).run())
     web.run_app(build_app(settings), host=settings.host, port=settings.port, access_log=None,
+                reuse_port=settings.worker_index is not None,
                 print=lambda msg: print(msg, file=sys.stderr, flush=True))
     return 0
 

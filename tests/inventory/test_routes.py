@@ -111,6 +111,18 @@ async def test_stock_of_unknown_store_or_sku_is_404(seeded: TestClient) -> None:
     await expect_error(await seeded.get("/api/v1/stores/S9/stock", headers=OPS), 404, "not_found")
 
 
+async def test_store_shelf_is_public_and_lists_what_the_store_carries(seeded: TestClient) -> None:
+    product = await (await seeded.get("/api/v1/products")).json()
+    resp = await seeded.get("/api/v1/stores/S1/products")  # no token: the player's shelf
+    assert resp.status == 200
+    assert await resp.json() == [{**product[0], "in_stock": True}]
+    assert await (await seeded.get("/api/v1/stores/S2/products")).json() == []  # carries nothing
+    await seeded.put("/api/v1/stores/S1/stock/TEA-1", json={"quantity": 0}, headers=OPS)
+    assert await (await seeded.get("/api/v1/stores/S1/products")).json() == []  # sold through: off the shelf
+    await expect_error(await seeded.get("/api/v1/stores/S9/products"), 404, "not_found")
+    await expect_error(await seeded.get("/api/v1/stores/bad%20id/products"), 422, "invalid_request")
+
+
 async def test_auth(seeded: TestClient) -> None:
     before = await snapshot(seeded)
     new_store = {**STORE, "id": "S3"}
