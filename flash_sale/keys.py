@@ -7,7 +7,7 @@ import re
 
 __all__ = [
     "SALE_ID_RE", "ORDER_ID_RE", "sale_keys", "buy_keys", "rate_limit_key", "sale_of_order", "ACTIVE_SALES",
-    "transfer_out_key", "transfer_in_key", "order_seq",
+    "transfer_out_key", "transfer_in_key", "order_seq", "room_sales_key",
 ]
 
 SALE_ID_RE = re.compile(r"^[a-z0-9]{6,32}$")
@@ -15,6 +15,13 @@ ORDER_ID_RE = re.compile(r"^([a-z0-9]{6,32})-([1-9][0-9]{0,11})$")
 
 #: Index of sales a sweeper must watch (outside any sale's slot; only Python reads it).
 ACTIVE_SALES = "lc:sales:active"
+
+
+
+def room_sales_key(room_id: str) -> str:
+    """A room's sales by start time (outside any sale's slot, like ACTIVE_SALES; only Python reads it)."""
+    return f"lc:sales:room:{room_id}"
+
 
 _PARTS = ("meta", "stock", "geo", "pos", "users", "idem", "orders", "deadlines", "events")
 

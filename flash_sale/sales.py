@@ -15,7 +15,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from flash_sale.errors import InvalidSale, SaleNotFound
-from flash_sale.keys import ACTIVE_SALES, sale_keys
+from flash_sale.keys import ACTIVE_SALES, room_sales_key, sale_keys
 from flash_sale.layout import SaleLayout, choose_buckets
 from flash_sale.rebalance import Rebalancer
 from flash_sale.scripts import ScriptRegistry
@@ -64,6 +64,8 @@ class SaleBook:
             await self._allocator.release_allocation(spec.id)
             raise
         await self._client.sadd(ACTIVE_SALES, spec.id)
+        if spec.room_id:
+            await self._client.zadd(room_sales_key(spec.room_id), {spec.id: _ms(spec.starts_at)})
         return await self.snapshot(spec.id)
 
     async def _load(self, spec: SaleSpec, shares: Sequence[AllocatedStore]) -> None:
@@ -148,6 +150,10 @@ class SaleBook:
 
     async def active_ids(self) -> list[str]:
         return sorted(await self._client.smembers(ACTIVE_SALES))
+
+    async def ids_for_room(self, room_id: str, limit: int = 100) -> list[str]:
+        """The room's sales, latest start first (its own index: the cost is the room's, not every sale's)."""
+        return list(await self._client.zrevrange(room_sales_key(room_id), 0, limit - 1))
 
     async def retire(self, sale_id: str) -> None:
         await self._client.srem(ACTIVE_SALES, sale_id)

@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="serving processes sharing the port (default 1); the parent restarts any that dies")
     _data_dir_arg(serve)
 
+    demo = sub.add_parser("demo", help="serve with seeded stores, products and a live room from a synthetic host")
+    demo.add_argument("--host", default=os.environ.get("LC_HOST", "0.0.0.0"))
+    demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    demo.add_argument("--no-stream", action="store_true", help="seed only: no room, no synthetic host stream")
+    demo.add_argument("--log-level", default=os.environ.get("LC_LOG_LEVEL", "WARNING"))
+    _data_dir_arg(demo)
+
     token = sub.add_parser("token", help="print a signed host or ops token")
     token.add_argument("--role", choices=["ops", "host", "viewer"], required=True)
     token.add_argument("--store", help="the host's store (required for --role host)")
@@ -119,6 +126,15 @@ def _internal_sock(settings: Settings) -> list[socket.socket] | None:
     return [sock]
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from livecommerce.config import Settings
+    from livecommerce.demo import run_demo
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(args.data_dir, host=args.host, port=args.port)
+    return asyncio.run(run_demo(settings, stream=not args.no_stream))
+
+
 def _token(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -138,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "demo":
+        return _demo(args)
     if args.command == "token":
         return _token(args)
     if args.command in ("worker", "verify"):

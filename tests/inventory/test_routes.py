@@ -89,7 +89,9 @@ async def test_create_and_list_products(client: TestClient) -> None:
     )
     assert resp.status == 201
     assert await resp.json() == PRODUCT
-    assert await (await client.get("/api/v1/products")).json() == [with_image, PRODUCT]
+    local = {"sku": "MUG", "name": "Mug", "price_cents": 100, "image_url": "/static/demo/products/mug.svg"}
+    assert (await client.post("/api/v1/products", json=local, headers=OPS)).status == 201  # same-origin image
+    assert await (await client.get("/api/v1/products")).json() == [with_image, local, PRODUCT]
     await expect_error(
         await client.post("/api/v1/products", json=PRODUCT, headers=OPS), 409, "already_exists"
     )
@@ -211,6 +213,9 @@ BAD_INPUTS = [
     Bad("POST", PRODUCTS, {**P2, "sku": "P/2"}, "sku"),
     Bad("POST", PRODUCTS, {**P2, "image_url": "ftp://x/y.png"}, "image_url"),
     Bad("POST", PRODUCTS, {**P2, "image_url": "javascript:alert(1)"}, "image_url"),
+    Bad("POST", PRODUCTS, {**P2, "image_url": "//evil.example/x.png"}, "image_url"),
+    Bad("POST", PRODUCTS, {**P2, "image_url": "/static/../secret"}, "image_url"),
+    Bad("POST", PRODUCTS, {**P2, "image_url": "static/x.png"}, "image_url"),
     Bad("POST", PRODUCTS, {**P2, "image_url": "https://x.io/" + "a" * 500}, "image_url"),
     Bad("POST", PRODUCTS, {"sku": "P2", "name": "n"}, "price_cents"),
     Bad("PUT", STOCK, {"quantity": "5"}, "quantity"),
