@@ -31,22 +31,12 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from loadtests._server import ServerProcess  # noqa: E402
-from loadtests.bench_flv import make_clip, wait_flv  # noqa: E402
+from loadtests.bench_flv import flv_viewers, make_clip, wait_flv  # noqa: E402
 from loadtests.bench_media import Api, cpu_share  # noqa: E402
 from stream_server.config import resolve_ffmpeg  # noqa: E402
+from tests.stream_server.media import pinned_session  # noqa: E402
 
 HOST = "127.0.0.1"
-
-
-async def pinned_session(base: str, worker: str) -> aiohttp.ClientSession:
-    for _ in range(100):
-        s = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
-        async with s.get(base + "/healthz") as r:
-            await r.read()
-            if r.headers.get("X-LC-Worker") == worker:
-                return s
-        await s.close()
-    raise RuntimeError(f"no connection reached worker {worker}")
 
 
 async def pinned_socket(port: int, worker: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -106,25 +96,14 @@ async def phase_flv(api: Api, pid: int, room_id: str, worker: str, n: int, secon
                     idle_cpu: float) -> dict[str, Any]:
     port = int(api.base.rsplit(":", 1)[1])
     socks = [await pinned_socket(port, worker) for _ in range(n)]
-    got = [0] * n
-    stop_at = time.monotonic() + seconds + 2
 
-    async def viewer(i: int) -> None:
-        reader, writer = socks[i]
-        writer.write(f"GET /live/{room_id}.flv HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
-        try:
-            while time.monotonic() < stop_at:
-                data = await reader.read(262144)
-                if not data:
-                    return
-                got[i] += len(data)
-        finally:
-            writer.close()
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return socks.pop()
 
-    load = asyncio.gather(*(viewer(i) for i in range(n)), return_exceptions=True)
+    load = asyncio.ensure_future(flv_viewers(HOST, port, room_id, n, seconds + 2, connect))
     await asyncio.sleep(1.5)
     cpu = await cpu_share(pid, seconds)
-    await load
+    got = await load
     return {"per_viewer_cpu": (cpu - idle_cpu) / n, "mbps": statistics.median(got) * 8 / (seconds + 2) / 1e6}
 
 

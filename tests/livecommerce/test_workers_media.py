@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,9 +14,16 @@ from typing import Any
 import aiohttp
 import av
 
-from tests.livecommerce.test_serve import _cli, _free_port
-from tests.livecommerce.test_workers import _call, _wait_healthy
-from tests.stream_server.media import AiortcPublisher, FfmpegPublisher, WhepViewer, decode_segment, wait_until
+from tests.livecommerce.test_serve import _cli
+from tests.livecommerce.test_workers import _call, _wait_healthy, start_workers
+from tests.stream_server.media import (
+    AiortcPublisher,
+    FfmpegPublisher,
+    WhepViewer,
+    decode_segment,
+    pinned_session,
+    wait_until,
+)
 
 REQUESTS = 24
 
@@ -28,18 +33,6 @@ async def _fresh(base: str, path: str) -> tuple[int, bytes, dict[str, str]]:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s:
         async with s.get(base + path, timeout=aiohttp.ClientTimeout(total=10)) as r:
             return r.status, await r.read(), dict(r.headers)
-
-
-async def _pinned(base: str, worker: str) -> aiohttp.ClientSession:
-    """A session whose one keep-alive connection is answered by ``worker``."""
-    for _ in range(60):
-        s = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
-        async with s.get(base + "/healthz") as r:
-            await r.read()
-            if r.headers.get("X-LC-Worker") == worker:
-                return s
-        await s.close()
-    raise AssertionError(f"no connection reached worker {worker}")
 
 
 async def _owner(base: str, room_id: str) -> str:
@@ -101,7 +94,7 @@ async def _media_from_either_worker(base: str, ops: str, rooms: list[dict[str, A
         assert {(owner, False), (proxy, True)} <= set(seen), f"both workers answered: {seen}"
         assert (owner, True) not in seen, "the owner serves its room itself"
 
-        viewer_side = await _pinned(base, proxy)
+        viewer_side = await pinned_session(base, proxy)
         try:
             data, headers = await _read_flv(viewer_side, f"{base}/live/{rid}.flv", 2.5)
             assert headers["X-LC-Worker"] == proxy and headers["X-LC-Proxied"] == "1"
@@ -112,7 +105,7 @@ async def _media_from_either_worker(base: str, ops: str, rooms: list[dict[str, A
         flv_viewers = f'lc_stream_flv_viewers{{room="{rid}"'
         await wait_until(lambda: _is_zero(_metric(base, flv_viewers)), within=10)
 
-        viewer_side = await _pinned(base, proxy)
+        viewer_side = await pinned_session(base, proxy)
         whep = WhepViewer(f"{base}/whep/{rid}")
         try:
             await whep.start(viewer_side)
@@ -126,7 +119,7 @@ async def _media_from_either_worker(base: str, ops: str, rooms: list[dict[str, A
             await viewer_side.close()
         assert await _metric(base, 'lc_stream_proxied_requests_total{kind="segment"') > 0
 
-        via = await _pinned(base, proxy)
+        via = await pinned_session(base, proxy)
         try:
             async with via.post(f"{base}/api/v1/rooms/{rid}/end", headers={"Authorization": f"Bearer {ops}"}) as r:
                 assert r.status == 200 and (await r.json())["status"] == "ended", await r.text()
@@ -157,7 +150,7 @@ async def _whip_delete_through_other(base: str, room: dict[str, Any]) -> None:
         publisher = await AiortcPublisher(f"{base}/whip/{room['id']}", room["stream_key"]).start(http)
     try:
         owner = await _owner(base, room["id"])
-        via = await _pinned(base, "1" if owner == "0" else "0")
+        via = await pinned_session(base, "1" if owner == "0" else "0")
         try:
             assert publisher.location is not None
             async with via.delete(publisher.location) as r:
@@ -171,12 +164,7 @@ async def _whip_delete_through_other(base: str, room: dict[str, Any]) -> None:
 
 
 def test_live_media_from_either_worker(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("LC_SECRET", "REDIS_URL", "DATABASE_URL")}
-    proc = subprocess.Popen([sys.executable, "-m", "livecommerce", "serve", "--host", "127.0.0.1", "--port",
-                             str(port), "--data-dir", str(tmp_path), "--workers", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, _ = start_workers(tmp_path)
     try:
         _wait_healthy(base, proc, {"0", "1"})
         run = tmp_path / "run"
