@@ -2,7 +2,7 @@
 
 Each long-lived part is started and stopped through ``cleanup_ctx`` in dependency order:
 Redis (embedded when ``REDIS_URL`` is unset) -> inventory database -> flash-sale core -> ledger worker
--> stream server.
+-> stream server -> realtime plane -> ops snapshot.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from flash_sale import (
 from flash_sale.feed import SaleFeedReader
 from inventory import INVENTORY, Inventory, customer_routes
 from inventory.db import resolve_database_url
-from livecommerce import identity, ops_routes
+from livecommerce import identity, observability, ops_routes
 from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
@@ -154,6 +154,20 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await hub.stop()
 
 
+async def _ops_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ops snapshot (dashboard, /metrics) and its Prometheus collector."""
+    overview = observability.OpsOverview(
+        app[REDIS], observability.SalesForOps(app[FLASH_SALES]), observability.RoomsForOps(app[STREAM_SERVER]),
+        app[HEALTH_CHECKS], observability.LedgerLag(app[LEDGER_WORKER]))
+    collector = observability.OverviewCollector(overview)
+    prometheus_client.REGISTRY.register(collector)
+    app[observability.OPS_OVERVIEW] = overview
+    try:
+        yield
+    finally:
+        prometheus_client.REGISTRY.unregister(collector)
+
+
 async def _end_long_responses(app: web.Application) -> None:
     """Open HTTP-FLV streams would otherwise hold shutdown for aiohttp's whole shutdown_timeout."""
     if STREAM_SERVER in app:
@@ -169,7 +183,9 @@ async def _tune_gc(app: web.Application) -> None:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    # the metrics middleware is outermost: it sees the status the error middleware answered with
+    middlewares = [observability.metrics_middleware, error_middleware] if settings.http_metrics else [error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[SIGNER] = TokenSigner(settings.secret)
     app[HEALTH_CHECKS] = {}
@@ -179,9 +195,11 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_ledger_ctx)
     app.cleanup_ctx.append(_stream_ctx)
     app.cleanup_ctx.append(_realtime_ctx)
+    app.cleanup_ctx.append(_ops_ctx)
     app.on_startup.append(_tune_gc)
     app.on_shutdown.append(_end_long_responses)
     app.add_routes(ops_routes.routes)
+    app.add_routes(observability.routes)
     app.add_routes(identity.routes)
     app.add_routes(inventory.routes)
     app.add_routes(customer_routes.routes)

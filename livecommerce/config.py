@@ -32,6 +32,8 @@ class Settings:
     redis_server: str | None = None
     #: run the ledger worker inside this process (LC_LEDGER_WORKER=0 when separate workers run)
     run_ledger_worker: bool = True
+    #: count HTTP requests by route and status with latency histograms (LC_HTTP_METRICS=0: off)
+    http_metrics: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -44,6 +46,7 @@ class Settings:
             "buy_rate_per_s": _env_int("LC_BUY_RATE_PER_S", 10),
             "redis_server": os.environ.get("LC_REDIS_SERVER") or None,
             "run_ledger_worker": os.environ.get("LC_LEDGER_WORKER", "1") not in ("0", "false", "no"),
+            "http_metrics": os.environ.get("LC_HTTP_METRICS", "1") not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
