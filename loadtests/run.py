@@ -41,6 +41,7 @@ from loadtests._server import BENCH_SECRET, ServerProcess  # noqa: E402
 HERE = Path(__file__).resolve().parent
 #: scenario -> (persona files, shape file, rooms, payment window in seconds)
 SCENARIOS = {
+    "baseline": (["time_probe.py"], "shape_spike.py", 0, 60),  # the load generator's ceiling
     "spike": (["flash_sale_buyer.py"], "shape_spike.py", 1, 8),
     "evening": (["viewer.py", "host.py", "flash_sale_buyer.py"], "shape_evening.py", 50, 60),
     "soak": (["viewer.py", "host.py", "flash_sale_buyer.py"], "shape_soak.py", 5, 60),
