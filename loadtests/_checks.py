@@ -14,7 +14,7 @@ from typing import Any
 
 from loadtests._seed import Api
 
-__all__ = ["check_books", "acked_orders", "ledger_orders"]
+__all__ = ["check_books", "acked_orders", "ledger_orders", "users_over_limit"]
 
 
 def acked_orders(results: Path) -> dict[str, str]:
@@ -41,6 +41,29 @@ def ledger_orders(api: Api, sale_id: str) -> list[dict[str, Any]]:
     return orders
 
 
+def users_over_limit(ledger: list[dict[str, Any]], acked: dict[str, str], limit: int) -> dict[str, int]:
+    """Users who held more than ``limit`` units at some instant. The ledger's view has no user: the
+    acknowledged orders carry theirs. An order is held from its creation until it closed (expired or
+    cancelled; paid and reserved ones still hold), so a new order after an expiry is within the rule."""
+    events: dict[str, list[tuple[str, int]]] = {}
+    for o in ledger:
+        user = acked.get(o["order_id"])
+        if user is None:
+            continue
+        events.setdefault(user, []).append((o["created_at"], o["quantity"]))
+        if o["status"] in ("expired", "cancelled") and o.get("closed_at"):
+            events[user].append((o["closed_at"], -o["quantity"]))
+    over: dict[str, int] = {}
+    for user, evs in events.items():
+        held = peak = 0
+        for _, delta in sorted(evs, key=lambda e: (e[0], e[1])):  # same instant: the release first
+            held += delta
+            peak = max(peak, held)
+        if peak > limit:
+            over[user] = peak
+    return over
+
+
 def _verify(data_dir: Path | None, wait_s: float) -> tuple[bool, str]:
     if data_dir is None:
         return True, "skipped (no --data-dir)"
@@ -58,14 +81,7 @@ def check_books(api: Api, sale_id: str, results: Path, data_dir: Path | None, wa
     in_ledger = {o["order_id"] for o in ledger}
     acked = acked_orders(results)
     missing = sorted(set(acked) - in_ledger)
-    # The ledger's view has no user: acknowledged orders carry theirs. A load-test user buys once per
-    # journey (two taps at most, at the same instant), so every order it got that was not cancelled
-    # counts, an expired one included: the limit held at the moment of the second tap or it did not.
-    held: Counter[str] = Counter()
-    for o in ledger:
-        if o["status"] in ("reserved", "paid", "expired") and o["order_id"] in acked:
-            held[acked[o["order_id"]]] += o["quantity"]
-    over = {u: n for u, n in held.items() if n > sale["per_user_limit"]}
+    over = users_over_limit(ledger, acked, sale["per_user_limit"])
     statuses = Counter(o["status"] for o in ledger)
     checks = {
         "verify": verified,

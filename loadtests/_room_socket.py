@@ -30,7 +30,7 @@ class RoomSocket:
         start = time.perf_counter()
         exc: Exception | None = None
         try:
-            self._conn = connect(self._url, open_timeout=10, close_timeout=1, max_size=2**20)
+            self._conn = connect(self._url, open_timeout=30, close_timeout=1, max_size=2**20)
         except Exception as e:  # noqa: BLE001 - reported to locust as a failed request
             exc = e
         self._env.events.request.fire(request_type="WS", name="/ws/rooms/[room]", response_time=(

@@ -19,15 +19,16 @@ def _env(name: str, default: float) -> float:
 
 
 class SpikeShape(LoadTestShape):
-    """Every buyer at once (spawned as fast as locust can), held until the run ends."""
+    """The crowd enters the room over ``LC_RAMP_S`` seconds before the sale (the personas wait for
+    its start, so every buyer taps at T0), and stays until the run ends."""
 
     abstract = True
 
     def tick(self) -> tuple[int, float] | None:
-        users, run_s = int(_env("LC_USERS", 300)), _env("LC_RUN_S", 15)
+        users, run_s, ramp_s = int(_env("LC_USERS", 300)), _env("LC_RUN_S", 15), _env("LC_RAMP_S", 1)
         if self.get_run_time() > run_s:
             return None
-        return users, users  # the whole crowd in the first second
+        return users, users / max(ramp_s, 0.1)
 
 
 class EveningShape(LoadTestShape):

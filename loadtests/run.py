@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -98,22 +99,39 @@ class LiveReporter:
             self.post("running")
 
 
-def _locust(args: argparse.Namespace, plan_path: Path, prefix: Path, files: list[str]) -> int:
+def _locust(args: argparse.Namespace, plan_path: Path, prefix: Path, files: list[str], ramp_s: float) -> int:
     cmd = [sys.executable, "-m", "locust", "-f", ",".join(str(HERE / f) for f in files), "--headless",
            "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--only-summary",
            "--run-time", f"{int(args.run_time + 15)}s", "--stop-timeout", "5", "--loglevel", "WARNING"]
     if args.processes != 1:
         cmd += ["--processes", str(args.processes)]
-    env = {**os.environ, "LC_LOAD_PLAN": str(plan_path), "LC_USERS": str(args.users),
+    env = {**os.environ, "LC_LOAD_PLAN": str(plan_path), "LC_USERS": str(args.users), "LC_RAMP_S": str(ramp_s),
            "LC_RUN_S": str(args.run_time), "PYTHONPATH": str(ROOT)}
     with open(f"{prefix}.log", "wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            return proc.wait(timeout=args.run_time + 90)
+            rc = proc.wait(timeout=args.run_time + 90)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
-            return -9
+            rc = -9
+        proc.wait()
+        _reap_group(proc.pid)  # --processes workers may outlive their master by a moment: their acks count
+        return rc
+
+
+def _reap_group(pgid: int, grace_s: float = 15.0) -> None:
+    """Wait for every process of locust's session to end (SIGKILL after ``grace_s``)."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline:
+            os.killpg(pgid, signal.SIGKILL)
+            time.sleep(0.2)
+            return
+        time.sleep(0.1)
 
 
 def main() -> int:
@@ -151,7 +169,7 @@ def main() -> int:
         prefix = results / "locust"
         reporter = LiveReporter(api, prefix, results.name, args.scenario)
         with reporter:
-            rc = _locust(args, results / "plan.json", prefix, [*files, shape])
+            rc = _locust(args, results / "plan.json", prefix, [*files, shape], ramp_s=sale_in * 0.6)
         figures = final_figures(prefix)
         total = figures.get("Aggregated", {"requests": 0, "failures": 0})
         error_rate = total["failures"] / total["requests"] if total["requests"] else 1.0

@@ -67,3 +67,20 @@ def test_an_order_missing_from_the_ledger_fails_the_run(tmp_path: Path) -> None:
     books = _checks.check_books(_Api(), "abcdef123456", results, None)  # type: ignore[arg-type]
     assert not books["ok"] and books["checks"]["acked_in_ledger"] is False
     assert books["missing_from_ledger"] == ["abcdef123456-1"]
+
+
+def test_limit_check_counts_units_held_at_the_same_instant() -> None:
+    from loadtests._checks import users_over_limit
+
+    def order(oid: str, created: str, status: str, closed: str | None = None) -> dict:
+        o = {"order_id": oid, "created_at": f"2026-01-01T00:00:{created}.000Z", "quantity": 1, "status": status}
+        if closed:
+            o["closed_at"] = f"2026-01-01T00:00:{closed}.000Z"
+        return o
+
+    ledger = [order("s-1", "01", "expired", "09"), order("s-2", "10", "paid"),  # rebuy after expiry: fine
+              order("s-3", "01", "paid"), order("s-4", "02", "reserved"),  # two held at once: over
+              order("s-5", "01", "cancelled", "03"), order("s-6", "03", "paid")]  # released at that instant
+    acked = {"s-1": "alice", "s-2": "alice", "s-3": "bob", "s-4": "bob", "s-5": "carol", "s-6": "carol"}
+    assert users_over_limit(ledger, acked, 1) == {"bob": 2}
+    assert users_over_limit(ledger, acked, 2) == {}

@@ -205,7 +205,7 @@ function start() {
   poll();
 }
 
-$("signin-form").addEventListener("submit", (ev) => {
+$("signin").addEventListener("submit", (ev) => {
   ev.preventDefault();
   const v = $("token").value.trim();
   if (!v) return;
