@@ -26,6 +26,14 @@ class RoomSocket:
         self.received: dict[str, int] = {}
         self.remaining: int | None = None
 
+    @classmethod
+    def join(cls, environment: Any, base_url: str, room: str, token: str) -> RoomSocket:
+        """Open the room's websocket the way the player does (the token in the query)."""
+        ws_base = base_url.replace("http://", "ws://").replace("https://", "wss://")
+        sock = cls(environment, f"{ws_base}/ws/rooms/{room}?token={token}")
+        sock.open()
+        return sock
+
     def open(self) -> bool:
         start = time.perf_counter()
         exc: Exception | None = None

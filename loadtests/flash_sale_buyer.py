@@ -50,9 +50,7 @@ class FlashSaleBuyer(FastHttpUser):
             self.user_id = str(login["user_id"])
         if PLAN.websocket and PLAN.rooms:
             room = PLAN.rooms[hash(self.openid) % len(PLAN.rooms)]
-            ws_base = PLAN.base_url.replace("http://", "ws://").replace("https://", "wss://")
-            self.socket = RoomSocket(self.environment, f"{ws_base}/ws/rooms/{room}?token={login['token']}")
-            self.socket.open()
+            self.socket = RoomSocket.join(self.environment, PLAN.base_url, room, login["token"])
 
     def on_stop(self) -> None:
         if self.socket is not None:

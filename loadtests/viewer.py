@@ -36,9 +36,7 @@ class Viewer(FastHttpUser):
         r = self.client.post("/api/v1/auth/viewer", json={"openid": "lv-" + uuid.uuid4().hex[:20]},
                              name="/api/v1/auth/viewer")
         if r.status_code == 200 and self.room:
-            ws_base = PLAN.base_url.replace("http://", "ws://").replace("https://", "wss://")
-            self.socket = RoomSocket(self.environment, f"{ws_base}/ws/rooms/{self.room}?token={r.json()['token']}")
-            self.socket.open()
+            self.socket = RoomSocket.join(self.environment, PLAN.base_url, self.room, r.json()["token"])
 
     def on_stop(self) -> None:
         if self.socket is not None:

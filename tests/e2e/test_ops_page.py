@@ -19,7 +19,8 @@ _RED_PIXELS = """(id) => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let n = 0;
   for (let i = 0; i < d.length; i += 4)
-    if (Math.abs(d[i] - 228) < 30 && Math.abs(d[i + 1] - 57) < 30 && Math.abs(d[i + 2] - 60) < 30 && d[i + 3] > 200) n++;
+    if (Math.abs(d[i] - 228) < 30 && Math.abs(d[i + 1] - 57) < 30 && Math.abs(d[i + 2] - 60) < 30
+        && d[i + 3] > 200) n++;
   return n;
 }"""
 

@@ -149,34 +149,28 @@ function row(cells, cls) {
   return tr;
 }
 
+function fillTable(body, items, empty, toRow) {
+  body.replaceChildren(...(items.length ? items.map(toRow) : [row([el("td", empty, "muted")])]));
+}
+
 function renderRooms(rooms) {
-  const body = $("rooms-body");
-  if (!rooms.length) {
-    body.replaceChildren(row([el("td", t.noRooms, "muted")]));
-    return;
-  }
-  body.replaceChildren(...rooms.map((x) => {
+  fillTable($("rooms-body"), rooms, t.noRooms, (x) => {
     const i = x.ingest;
     const age = i && i.last_media_age_s !== null ? i.last_media_age_s.toFixed(1) + " s" : "–";
     const stale = i && i.last_media_age_s !== null && i.last_media_age_s > 2;
     return row([x.id, x.store_id, x.title, el("td", x.status, "status " + x.status), fmt(x.viewers),
       i ? i.fps.toFixed(0) : "–", i ? fmt(i.bitrate_bps / 1000) : "–", el("td", age, stale ? "warn" : ""),
       i ? `${i.hls_viewers} / ${i.flv_viewers} / ${i.whep_viewers}` : "–"], "room-row");
-  }));
+  });
 }
 
 function renderSales(sales) {
-  const body = $("sales-body");
-  if (!sales.length) {
-    body.replaceChildren(row([el("td", t.noSales, "muted")]));
-    return;
-  }
-  body.replaceChildren(...sales.map((s) => {
+  fillTable($("sales-body"), sales, t.noSales, (s) => {
     const ok = s.allocated === s.remaining + s.reserved + s.sold;
     const byStore = Object.entries(s.remaining_by_store).map(([k, v]) => `${k}: ${v}`).join("  ");
     return row([s.id, s.sku, el("td", s.status, "status " + s.status), fmt(s.allocated), fmt(s.remaining),
       fmt(s.reserved), fmt(s.sold), byStore, el("td", ok ? "✓" : "✗", ok ? "ok" : "bad")], "sale-row");
-  }));
+  });
 }
 
 async function poll() {
