@@ -166,6 +166,7 @@ async def _ops_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         prometheus_client.REGISTRY.unregister(collector)
+        await overview.stop()
 
 
 async def _end_long_responses(app: web.Application) -> None:

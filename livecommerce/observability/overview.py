@@ -86,6 +86,13 @@ class OpsOverview:
             self._refreshing = asyncio.create_task(self._refresh())
         return await asyncio.shield(self._refreshing)
 
+    async def stop(self) -> None:
+        """Cancel a refresh still running at shutdown (it would outlive Redis otherwise)."""
+        task, self._refreshing = self._refreshing, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def report_loadtest(self, figures: Mapping[str, Any], ttl_s: int) -> None:
         """Keep a load test's latest figures (one test at a time: the last report wins)."""
         await self._redis.set(LOADTEST_KEY, orjson.dumps(dict(figures)), ex=ttl_s)

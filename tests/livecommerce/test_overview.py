@@ -98,3 +98,52 @@ async def test_loadtest_report_is_validated_and_shown(api) -> None:
     ttl = await api.client.app[REDIS].ttl(LOADTEST_KEY)
     assert 0 < ttl <= 30, "a running test's figures vanish when it stops reporting"
     await api.client.app[REDIS].delete(LOADTEST_KEY)
+
+
+async def test_overview_answers_with_redis_and_the_database_down() -> None:
+    """Every section fails alone: a dead Redis gives empty sections and health 'down', never an error."""
+    import socket
+
+    import redis.asyncio as aioredis
+
+    from livecommerce.observability import OpsOverview
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = aioredis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+
+    class _DeadSales:
+        async def active_ids(self) -> list[str]:
+            return [x.decode() for x in await dead.smembers("lc:sales:active")]
+
+        async def view(self, sale_id: str) -> dict:
+            raise AssertionError("no sale ids without Redis")
+
+    class _DeadRooms:
+        async def rooms(self, limit: int) -> list[dict]:
+            await dead.zrange("lc:rooms", 0, limit)
+            return []
+
+        def ingest(self) -> dict:
+            return {}
+
+    async def lag(sale_ids: list[str]) -> int:
+        return int(await dead.xlen("x"))
+
+    async def db_down() -> bool:
+        raise ConnectionError("database unreachable")
+
+    async def redis_ok() -> bool:
+        return bool(await dead.ping())
+
+    overview = OpsOverview(dead, _DeadSales(), _DeadRooms(), {"redis": redis_ok, "database": db_down}, lag)
+    try:
+        snap = await asyncio.wait_for(overview.snapshot(), 10)
+    finally:
+        await overview.stop()
+        await dead.aclose()
+    assert snap["health"] == {"redis": "down", "database": "down"}
+    assert snap["sales"] == [] and snap["rooms"] == [] and snap["rooms_live"] == 0
+    assert snap["ledger_lag"] is None and snap["loadtest"] is None
+    assert set(snap["counters"]["orders"]) == {"paid", "cancelled", "expired"}
