@@ -155,11 +155,13 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ops_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The ops snapshot (dashboard, /metrics) and its Prometheus collector."""
+    """The ops snapshot (dashboard, /metrics), its Prometheus collector, the counters shared in Redis."""
+    counters = observability.SharedCounters(app[REDIS])
     overview = observability.OpsOverview(
         app[REDIS], observability.SalesForOps(app[FLASH_SALES]), observability.RoomsForOps(app[STREAM_SERVER]),
-        app[HEALTH_CHECKS], observability.LedgerLag(app[LEDGER_WORKER]))
+        app[HEALTH_CHECKS], observability.LedgerLag(app[LEDGER_WORKER]), counters)
     collector = observability.OverviewCollector(overview)
+    await counters.start()
     prometheus_client.REGISTRY.register(collector)
     app[observability.OPS_OVERVIEW] = overview
     try:
@@ -167,6 +169,7 @@ async def _ops_ctx(app: web.Application) -> AsyncIterator[None]:
     finally:
         prometheus_client.REGISTRY.unregister(collector)
         await overview.stop()
+        await counters.stop()
 
 
 async def _end_long_responses(app: web.Application) -> None:

@@ -5,6 +5,7 @@ from livecommerce.observability.collector import OverviewCollector
 from livecommerce.observability.http_metrics import metrics_middleware
 from livecommerce.observability.overview import OpsOverview
 from livecommerce.observability.routes import OPS_OVERVIEW, routes
+from livecommerce.observability.shared_counters import SharedCounters
 from livecommerce.observability.sources import LedgerLag, RoomsForOps, SalesForOps
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "OverviewCollector",
     "RoomsForOps",
     "SalesForOps",
+    "SharedCounters",
     "metrics_middleware",
     "routes",
 ]

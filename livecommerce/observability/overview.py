@@ -18,11 +18,10 @@ from typing import Any, Protocol
 import orjson
 import redis.asyncio as aioredis
 
-from flash_sale.metrics import BUY_ATTEMPTS, ORDERS_CLOSED
-from livecommerce.observability.http_metrics import BUY_ROUTE, LATENCY
 from livecommerce.observability.quantiles import LatencyWindow
+from livecommerce.observability.shared_counters import SharedCounters
 
-__all__ = ["OpsOverview", "SaleSource", "RoomSource", "LOADTEST_KEY", "counter_values"]
+__all__ = ["OpsOverview", "SaleSource", "RoomSource", "LOADTEST_KEY"]
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +45,6 @@ class RoomSource(Protocol):
     def ingest(self) -> dict[str, dict[str, Any]]: ...
 
 
-def counter_values(counter: Any) -> dict[str, float]:
-    """A one-label counter's ``_total`` samples keyed by that label's value."""
-    out: dict[str, float] = {}
-    for family in counter.collect():
-        for s in family.samples:
-            if s.name.endswith("_total"):
-                out[next(iter(s.labels.values()))] = s.value
-    return out
-
-
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -68,12 +57,14 @@ class OpsOverview:
         rooms: RoomSource,
         health: Mapping[str, Callable[[], Awaitable[bool]]],
         ledger_lag: Callable[[list[str]], Awaitable[int]],
+        counters: SharedCounters,
         *,
         max_age_s: float = 0.5,
     ) -> None:
         self._redis, self._sales, self._rooms = redis, sales, rooms
         self._health, self._ledger_lag, self._max_age = health, ledger_lag, max_age_s
-        self._buy_latency = LatencyWindow(LATENCY.labels(BUY_ROUTE, "POST"))
+        self._counters = counters
+        self._buy_latency = LatencyWindow()
         self._snapshot: dict[str, Any] | None = None
         self._at = 0.0
         self._refreshing: asyncio.Task[dict[str, Any]] | None = None
@@ -102,11 +93,12 @@ class OpsOverview:
         return self._snapshot
 
     async def _refresh(self) -> dict[str, Any]:
-        health, sales, rooms, loadtest = await asyncio.gather(
-            self._read_health(), self._read_sales(), self._read_rooms(), self._read_loadtest())
+        health, sales, rooms, loadtest, shared = await asyncio.gather(
+            self._read_health(), self._read_sales(), self._read_rooms(), self._read_loadtest(),
+            self._guard("counters", self._counters.read(), {}))
         lag = await self._guard("ledger", self._ledger_lag([s["id"] for s in sales]), None)
-        q = self._buy_latency.quantiles((0.5, 0.99))
-        closed = counter_values(ORDERS_CLOSED)
+        buckets = sorted((float(k[7:]), float(v)) for k, v in shared.items() if k.startswith("buylat:"))
+        q = self._buy_latency.quantiles(buckets, (0.5, 0.99))
         snap = {
             "generated_at": _iso(time.time()),
             "pid": os.getpid(),
@@ -114,9 +106,9 @@ class OpsOverview:
             "rooms_live": sum(1 for r in rooms if r["status"] == "live"),
             "rooms": rooms,
             "sales": sales,
-            "counters": {
-                "buy_attempts": {k: int(v) for k, v in counter_values(BUY_ATTEMPTS).items()},
-                "orders": {k: int(closed.get(k, 0)) for k in ("paid", "cancelled", "expired")},
+            "counters": {  # every process' counts (pushed to Redis each second)
+                "buy_attempts": {k[4:]: v for k, v in shared.items() if k.startswith("buy:")},
+                "orders": {k: shared.get(f"closed:{k}", 0) for k in ("paid", "cancelled", "expired")},
             },
             "latency_ms": {"buy": {"p50": _ms(q[0.5]), "p99": _ms(q[0.99])}},
             "ledger_lag": lag,

@@ -1,8 +1,9 @@
-"""Latency quantiles over a recent window, read from a Prometheus histogram's cumulative buckets.
+"""Latency quantiles over a recent window, from a histogram's cumulative buckets.
 
 The dashboard wants "p99 of the buy route now", not since start. Each reading keeps the bucket
-counts; the quantile is taken from the difference against a reading ``window_s`` old, interpolated
-inside the bucket the way PromQL's ``histogram_quantile`` does.
+counts (of one process, or summed over all of them); the quantile is taken from the difference
+against a reading ``window_s`` old, interpolated inside the bucket the way PromQL's
+``histogram_quantile`` does.
 """
 
 from __future__ import annotations
@@ -45,20 +46,19 @@ def bucket_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float |
 
 
 class LatencyWindow:
-    """Quantiles of one histogram child over the last ``window_s`` (falls back to all time when idle)."""
+    """Quantiles over the last ``window_s`` of a series of cumulative bucket readings."""
 
-    def __init__(self, child: Histogram, window_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._child = child
+    def __init__(self, window_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._window = window_s
         self._clock = clock
         self._readings: deque[tuple[float, Buckets]] = deque()
 
-    def quantiles(self, qs: Sequence[float]) -> dict[float, float | None]:
+    def quantiles(self, current: Buckets, qs: Sequence[float]) -> dict[float, float | None]:
+        """Add a reading; quantiles of what was observed since the newest reading ``window_s`` old."""
         now = self._clock()
-        current = histogram_buckets(self._child)
         self._readings.append((now, current))
         while len(self._readings) > 1 and self._readings[1][0] <= now - self._window:
             self._readings.popleft()
-        _, old = self._readings[0]
-        delta = [(b, c - (old[i][1] if i < len(old) else 0.0)) for i, (b, c) in enumerate(current)]
+        old = dict(self._readings[0][1])
+        delta = [(b, c - old.get(b, 0.0)) for b, c in current]
         return {q: bucket_quantile(q, delta) for q in qs}

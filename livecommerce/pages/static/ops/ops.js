@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 let lang = store.get("lang") === "zh" ? "zh" : "en";
 let t = WORDS[lang];
 let token = store.get("token");
-let prev = null; // {at, pid, buys} of the previous snapshot, for rates
+let history = []; // recent {at, buys} snapshots, for rates
 let timer = null;
 const charts = {};
 
@@ -58,14 +58,17 @@ function showDash() {
 }
 
 function rates(snap, now) {
+  // The counters are the whole platform's, pushed to Redis by each process once a second: rates are
+  // taken over ~3 s so a poll that lands between two pushes does not read as a dip.
   const buys = snap.counters.buy_attempts;
+  history.push({ at: now, buys });
+  while (history.length > 1 && now - history[0].at > 3500) history.shift();
+  const old = history[0];
   const out = {};
-  // counters are per server process: a snapshot from another process starts the rates afresh
-  if (prev && prev.pid === snap.pid && now > prev.at) {
-    const dt = (now - prev.at) / 1000;
-    for (const [k, v] of Object.entries(buys)) out[k] = Math.max(0, (v - (prev.buys[k] || 0)) / dt);
+  if (now - old.at >= 900) {
+    const dt = (now - old.at) / 1000;
+    for (const [k, v] of Object.entries(buys)) out[k] = Math.max(0, (v - (old.buys[k] || 0)) / dt);
   }
-  prev = { at: now, pid: snap.pid, buys };
   return out;
 }
 
@@ -82,7 +85,7 @@ function render(snap) {
   const names = OUTCOMES[lang];
   tile("v-live", snap.rooms_live);
   tile("v-lag", snap.ledger_lag === null ? "–" : fmt(snap.ledger_lag));
-  tile("v-rate", prev && Object.keys(r).length ? fmt(total) : "–");
+  tile("v-rate", Object.keys(r).length ? fmt(total) : "–");
   tile("v-p50", snap.latency_ms.buy.p50 === null ? "–" : snap.latency_ms.buy.p50.toFixed(1) + " ms");
   tile("v-p99", snap.latency_ms.buy.p99 === null ? "–" : snap.latency_ms.buy.p99.toFixed(1) + " ms");
   tile("v-paid", fmt(snap.counters.orders.paid));
@@ -195,7 +198,7 @@ async function poll() {
 
 function start() {
   if (timer) clearTimeout(timer);
-  prev = null;
+  history = [];
   poll();
 }
 
