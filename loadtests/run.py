@@ -38,6 +38,7 @@ from loadtests._locust_stats import final_figures, live_figures  # noqa: E402
 from loadtests._plan import Plan  # noqa: E402
 from loadtests._seed import Api, seed  # noqa: E402
 from loadtests._server import BENCH_SECRET, ServerProcess  # noqa: E402
+from loadtests._server_side import server_buy_latency  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 #: scenario -> (persona files, shape file, rooms, payment window in seconds)
@@ -174,12 +175,14 @@ def main() -> int:
         total = figures.get("Aggregated", {"requests": 0, "failures": 0})
         error_rate = total["failures"] / total["requests"] if total["requests"] else 1.0
         books = check_books(api, sale_id, results, data_dir)
+        server_side = server_buy_latency(base) if not args.target else None  # a shared server's is not this run's
         # locust exits 1 when any request failed: the error budget decides; anything else is a broken run
         ok = rc in (0, 1) and books["ok"] and error_rate <= args.error_budget and total["requests"] > 0
         reporter.post("done" if ok else "failed", live_figures(prefix))
         summary = {"scenario": args.scenario, "users": args.users, "processes": args.processes,
                    "run_time_s": args.run_time, "locust_exit": rc, "error_rate": round(error_rate, 5),
                    "error_budget": args.error_budget, "requests": figures, "books": books, "ok": ok,
+                   "server_buy_latency": server_side,
                    "results": str(results)}
         (results / "summary.json").write_text(json.dumps(summary, indent=1))
         _print_summary(summary)
@@ -193,6 +196,9 @@ def _print_summary(s: dict[str, Any]) -> None:
     for name, f in s["requests"].items():
         print(f"| {name} | {f['requests']:,} | {f['failures']:,} | {f['rps']:,} ({f['peak_rps']:,}) "
               f"| {f['p50_ms']} | {f['p99_ms']} |")
+    if s.get("server_buy_latency"):
+        sb = s["server_buy_latency"]
+        print(f"\nbuy route as the server timed it: p50 {sb['p50_ms']} ms, p99 {sb['p99_ms']} ms ({sb['count']:.0f})")
     b = s["books"]
     print(f"\nsale: {b['sale']}; oversold: {b['oversold']}; orders acknowledged {b['orders_acked']}, "
           f"in ledger {b['orders_in_ledger']} {b['ledger_statuses']}")

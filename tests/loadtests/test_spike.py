@@ -44,6 +44,9 @@ def test_spike_run_balances_the_books_and_reports(tmp_path: Path) -> None:
     assert s["requests"]["POST /api/v1/auth/viewer"]["requests"] == 200
     assert s["requests"]["WS /ws/rooms/[room]"]["failures"] == 0
     assert s["error_rate"] <= s["error_budget"]
+    server = s["server_buy_latency"]
+    assert server["count"] == buys["requests"], "the server timed every buy locust sent"
+    assert 0 < server["p50_ms"] <= server["p99_ms"]
     results = Path(s["results"])
     assert (results / "locust.html").stat().st_size > 1000 and (results / "locust_stats.csv").exists()
     assert "OK: results in" in out and "| POST /api/v1/flash-sales/[id]/orders |" in out
