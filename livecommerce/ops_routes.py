@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import prometheus_client
 from aiohttp import web
 
+from livecommerce.metrics_fanin import METRICS_FANIN
 from livecommerce.observability.routes import OPS_OVERVIEW
 from livecommerce.web import json_response
 
@@ -42,5 +43,6 @@ async def server_time(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     if OPS_OVERVIEW in request.app:
         await request.app[OPS_OVERVIEW].snapshot()  # stock, rooms, health: read once, shared with the dashboard
-    body = prometheus_client.generate_latest()
+    fanin = request.app.get(METRICS_FANIN)
+    body = await fanin.render() if fanin is not None else prometheus_client.generate_latest()
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})

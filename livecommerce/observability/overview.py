@@ -89,7 +89,11 @@ class OpsOverview:
         await self._redis.set(LOADTEST_KEY, orjson.dumps(dict(figures)), ex=ttl_s)
         self._at = 0.0  # the next snapshot shows them
 
-    def last(self) -> dict[str, Any] | None:
+    def last(self, max_age_s: float = 10.0) -> dict[str, Any] | None:
+        """The latest snapshot if younger than ``max_age_s`` (under ``--workers`` the workers not
+        scraped keep an old one: their copy of the global gauges is then left out)."""
+        if self._snapshot is None or time.monotonic() - self._at > max_age_s:
+            return None
         return self._snapshot
 
     async def _refresh(self) -> dict[str, Any]:
