@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from flash_sale.metrics import EXPIRED
 from flash_sale.orders import OrderDesk
 from flash_sale.sales import SaleBook
 from flash_sale.tasks import reraise_if_cancelling
@@ -57,6 +58,8 @@ class ExpirySweeper:
                 if n < self._batch:
                     break
         self.expired_orders += total
+        if total:
+            EXPIRED.inc(total)
         return total
 
     async def _run(self) -> None:
