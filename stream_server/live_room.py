@@ -8,12 +8,12 @@ for ``media_timeout_s``, or ICE/DTLS failed) and keeps keyframes coming once per
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 
+from flash_sale.tasks import cancel_and_wait
 from stream_server._media import write_atomic
 from stream_server.config import StreamConfig
 from stream_server.cover import CoverMaker
@@ -131,10 +131,7 @@ class LiveRoom:
     async def close(self) -> None:
         """Stop everything; the recording is finalised (ffmpeg flushes its last segment) first."""
         self._gone = True
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+        await cancel_and_wait(self._watchdog)
         for viewer_id in list(self.viewers):
             await self.remove_viewer(viewer_id)
         await self.ingest.close()

@@ -9,7 +9,6 @@ other processes tell a live room from one whose process died; a room ended elsew
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import secrets
@@ -21,6 +20,7 @@ import prometheus_client
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from flash_sale.tasks import cancel_and_wait
 from stream_server.config import StreamConfig
 from stream_server.errors import AlreadyLive, BadStreamKey, NotLive, Overloaded, RoomEnded, SessionNotFound
 from stream_server.live_hls import LiveHls
@@ -74,10 +74,7 @@ class StreamServer:
     async def stop(self) -> None:
         if self.rtmp is not None:
             await self.rtmp.stop()
-        if self._lease_task is not None:
-            self._lease_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._lease_task
+        await cancel_and_wait(self._lease_task)
         await asyncio.gather(*(self._end(rid, "server stopping") for rid in list(self._live)),
                              *self._ending.values(), return_exceptions=True)
         if self._registry is not None:

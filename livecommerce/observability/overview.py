@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import orjson
 import redis.asyncio as aioredis
 
+from flash_sale.tasks import cancel_and_wait
 from livecommerce.observability.quantiles import LatencyWindow
 from livecommerce.observability.shared_counters import SharedCounters
 
@@ -80,9 +81,7 @@ class OpsOverview:
     async def stop(self) -> None:
         """Cancel a refresh still running at shutdown (it would outlive Redis otherwise)."""
         task, self._refreshing = self._refreshing, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
 
     async def report_loadtest(self, figures: Mapping[str, Any], ttl_s: int) -> None:
         """Keep a load test's latest figures (one test at a time: the last report wins)."""

@@ -15,6 +15,7 @@ import logging
 import redis.asyncio as aioredis
 
 from flash_sale.metrics import BUY_ATTEMPTS, ORDERS_CLOSED
+from flash_sale.tasks import cancel_and_wait
 from livecommerce.observability.http_metrics import BUY_ROUTE, LATENCY
 from livecommerce.observability.quantiles import histogram_buckets
 
@@ -58,9 +59,7 @@ class SharedCounters:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
         try:
             async with asyncio.timeout(2):
                 await self.push()

@@ -31,7 +31,10 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# the README's pictures are refreshed only when asked (LC_SCREENSHOTS=1); otherwise they go to a temp dir,
+# so a test run leaves the work tree as it found it
+SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("LC_SCREENSHOTS") == "1"
+               else Path(os.environ.get("TMPDIR", "/tmp")) / "lc-screenshots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -181,7 +184,7 @@ def new_page(browser: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save docs/screenshots/<name>.png (the README shows them)."""
+    """Save <name>.png: into docs/screenshots/ (the README shows them) with LC_SCREENSHOTS=1."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
