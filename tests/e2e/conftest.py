@@ -183,6 +183,18 @@ def new_page(browser: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
         ctx.close()
 
 
+def wait_for(check: Any, within: float = 20.0, what: str = "condition", interval: float = 0.2) -> Any:
+    """Poll ``check()`` until it returns something truthy (and return that), or fail after ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {within} s")
+        time.sleep(interval)
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save <name>.png: into docs/screenshots/ (the README shows them) with LC_SCREENSHOTS=1."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
