@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import cast
 
 from stream_server._tasks import collect_stderr, finish_or_cancel, reap, stderr_tail
 from stream_server.forward_targets import redact
@@ -99,8 +100,8 @@ class Forwarder:
             started = time.monotonic()
             try:
                 await self._run()
-            except OSError:
-                log.exception("forward of room %s to %s: could not start ffmpeg", self.room_id, self.label)
+            except Exception:  # noqa: BLE001 - a forward never takes the room (or its ending) down
+                log.exception("forward of room %s to %s failed", self.room_id, self.label)
             if self._stopping.is_set() or self._flv.ended:
                 return
             self.restarts += 1
@@ -128,8 +129,7 @@ class Forwarder:
         stderr = bytearray()
         helpers = [asyncio.create_task(collect_stderr(proc, stderr)), asyncio.create_task(self._progress(proc))]
         assert proc.stdin is not None
-        pipe = proc.stdin.transport
-        assert isinstance(pipe, asyncio.WriteTransport)
+        pipe = cast(asyncio.WriteTransport, proc.stdin.transport)  # uvloop's is no subclass: duck-typed
         viewer = self._flv.join(_Unchunked(pipe))
         waits = [asyncio.create_task(proc.wait()), asyncio.create_task(viewer.done.wait()),
                  asyncio.create_task(self._stopping.wait())]

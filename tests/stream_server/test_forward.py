@@ -19,6 +19,9 @@ from stream_server.forward_targets import check_target, expand_template, redact
 from tests.stream_server.media import FfmpegPublisher, wait_until
 from tests.stream_server.test_hls import _gone
 
+#: on uvloop, as ``livecommerce serve`` runs (its pipe transports are not asyncio's classes); see conftest
+USE_UVLOOP = True
+
 
 @pytest.mark.parametrize("url, reason", [
     ("http://cdn.example.com/live/x", "rtmp"),
