@@ -30,7 +30,7 @@ from flash_sale import (
 from flash_sale.feed import SaleFeedReader
 from inventory import INVENTORY, Inventory, customer_routes
 from inventory.db import resolve_database_url
-from livecommerce import identity, ops_routes
+from livecommerce import identity, ops_routes, pages
 from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
@@ -189,4 +189,5 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(flash_sale.ledger_routes)
     app.add_routes(stream_server.routes)
     app.add_routes(realtime.routes)
+    app.add_routes(pages.routes)
     return app
