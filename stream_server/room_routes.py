@@ -82,10 +82,10 @@ def room_json(room: Room, base: str, with_key: bool = False) -> dict[str, Any]:
 def _forward_json(room: Room, live: bool) -> list[dict[str, Any]]:
     """The room's own targets (redacted) with the health last reported by the process running it;
     a target from ``LC_FORWARD_URL_TEMPLATE`` shows up once the room has been live."""
-    state = {str(s.get("target")): s for s in room.forward_state}
+    state: dict[str, dict[str, Any]] = {str(s.get("target")): s for s in room.forward_state}
     targets = list(dict.fromkeys([*(redact(url) for url in room.forward), *state]))
     return [{"target": t, "up": live and bool(state.get(t, {}).get("up")),
-             "restarts": int(state.get(t, {}).get("restarts", 0))} for t in targets]
+             "restarts": int(state.get(t, {}).get("restarts") or 0)} for t in targets]
 
 
 @routes.post("/api/v1/rooms")
