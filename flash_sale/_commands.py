@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from redis.crc import key_slot
+
 from flash_sale._resp import encode_arg
 from flash_sale.keys import rate_limit_key, sale_keys
 
@@ -24,7 +26,17 @@ class BuyPacker:
     def __init__(self, sha: str, max_sales: int = 4096) -> None:
         self._sha = sha
         self._prefixes: dict[str, bytes] = {}
+        self._slots: dict[str, int] = {}
         self._max = max_sales
+
+    def slot(self, sale_id: str) -> int:
+        """The Redis Cluster slot of the sale's keys (its hash tag)."""
+        slot = self._slots.get(sale_id)
+        if slot is None:
+            if len(self._slots) >= self._max:
+                self._slots.clear()
+            slot = self._slots[sale_id] = key_slot(sale_keys(sale_id)[0].encode())
+        return slot
 
     def _prefix(self, sale_id: str) -> bytes:
         prefix = self._prefixes.get(sale_id)

@@ -4,7 +4,7 @@ redis-py spends most of a pipelined EVALSHA packing arguments and arming a read 
 reply (~60 us per call measured here). The coalescer instead sends pre-packed commands over
 this asyncio protocol and lets hiredis (the C parser redis-py itself uses) split the replies,
 one future per batch. It talks to one Redis node, with the connection settings of the
-redis-py client it is built from (unix socket or TCP, password, database).
+redis-py client (or cluster node) it is built from (unix socket or TCP, password, database).
 """
 
 from __future__ import annotations
@@ -83,13 +83,17 @@ class _Protocol(asyncio.Protocol):
 
 
 class RespPipe:
-    """One pipelined connection, (re)opened on demand with the settings of a redis-py client."""
+    """One pipelined connection, (re)opened on demand with redis-py connection settings."""
 
-    def __init__(self, client: aioredis.Redis, timeout_s: float = 5.0) -> None:
-        self._kwargs = dict(client.connection_pool.connection_kwargs)
+    def __init__(self, connection_kwargs: dict[str, Any], timeout_s: float = 5.0) -> None:
+        self._kwargs = dict(connection_kwargs)
         self._timeout = timeout_s
         self._proto: _Protocol | None = None
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def for_client(cls, client: aioredis.Redis, timeout_s: float = 5.0) -> RespPipe:
+        return cls(client.connection_pool.connection_kwargs, timeout_s)
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()

@@ -1,6 +1,8 @@
 """Checks a sale's books inside Redis: the invariant of the contract and the records behind it.
 
-All reads happen in one MULTI/EXEC, so the check is exact even while buyers keep buying.
+All reads of a bucket happen in one MULTI/EXEC, so the check is exact even while buyers keep
+buying. A hot sale is checked bucket by bucket, and then as a whole: its buckets' allocations plus
+the units in flight between them add up to what the sale was given.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from dataclasses import dataclass, field
 import orjson
 import redis.asyncio as aioredis
 
-from flash_sale.keys import sale_keys
+from flash_sale.keys import sale_keys, transfer_out_key
+from flash_sale.layout import SaleLayout
 
 __all__ = ["SaleAudit", "audit_sale"]
 
@@ -32,6 +35,31 @@ class SaleAudit:
 
 
 async def audit_sale(client: aioredis.Redis, sale_id: str) -> SaleAudit:
+    buckets = await SaleLayout(client).buckets(sale_id)
+    if len(buckets) == 1:
+        return await _audit_bucket(client, sale_id)
+    audit = SaleAudit(sale_id)
+    given = 0
+    for bucket in buckets:
+        part = await _audit_bucket(client, bucket)
+        audit.allocated += part.allocated
+        audit.remaining += part.remaining
+        audit.reserved += part.reserved
+        audit.sold += part.sold
+        audit.orders_by_status.update(part.orders_by_status)
+        audit.problems += [f"bucket {bucket}: {p}" for p in part.problems]
+        for raw in (await client.hgetall(transfer_out_key(bucket))).values():
+            given += sum(orjson.loads(raw)["stores"].values())
+    total = int(await client.hget(sale_keys(sale_id)[0], "total_allocated") or 0)
+    audit.remaining += given  # in flight: counted as remaining until received
+    audit.allocated += given
+    if audit.allocated != total:
+        audit.problems.append(f"buckets hold {audit.allocated} units (with {given} in flight), the sale {total}")
+    audit.allocated = total
+    return audit
+
+
+async def _audit_bucket(client: aioredis.Redis, sale_id: str) -> SaleAudit:
     meta_k, stock_k, geo_k, _pos, users_k, idem_k, orders_k, deadlines_k, _ev = sale_keys(sale_id)
     async with client.pipeline(transaction=True) as pipe:
         pipe.hgetall(meta_k).hgetall(stock_k).zrange(geo_k, 0, -1).hgetall(users_k)

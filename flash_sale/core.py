@@ -9,7 +9,9 @@ import logging
 import redis.asyncio as aioredis
 
 from flash_sale.coalescer import Coalescer
+from flash_sale.durability import DurabilityPolicy
 from flash_sale.orders import RESTOCK_CHANNEL, OrderDesk
+from flash_sale.rebalance import Rebalancer
 from flash_sale.sales import SaleBook
 from flash_sale.scripts import ScriptRegistry
 from flash_sale.soldout import SoldOutCache
@@ -34,14 +36,17 @@ class FlashSaleCore:
         buy_rate_per_s: int = 10,
         sweep_interval_s: float = 0.5,
         run_sweeper: bool = True,
+        durability: DurabilityPolicy | None = None,
     ) -> None:
         self.client = client
         self.scripts = ScriptRegistry()
         self.payments = payments
         self.sold_out = SoldOutCache()
-        self.buyer = Coalescer(client, self.scripts["buy"])
-        self.sales = SaleBook(client, self.scripts, allocator, buy_rate_per_s)
-        self.orders = OrderDesk(client, self.scripts, self.buyer, self.sold_out, payments)
+        self.buyer = Coalescer(client, self.scripts.all(), durability=durability)
+        self.sales = SaleBook(client, self.scripts, allocator, buy_rate_per_s,
+                              rebalancer=Rebalancer(client, self.scripts, self.buyer.run))
+        self.orders = OrderDesk(client, self.scripts, self.buyer, self.sold_out, payments,
+                                self.sales.layout, self.sales.rebalancer)
         self.sweeper = ExpirySweeper(self.sales, self.orders, sweep_interval_s)
         self._run_sweeper = run_sweeper
         self._listener: asyncio.Task[None] | None = None

@@ -5,7 +5,8 @@ Each pass reads a batch from every active sale's stream with the consumer group 
 the sink in one transaction and only then acknowledges the entries. A crash between the two
 repeats the batch, which the sink absorbs (idempotent, forward-only upserts). Entries a dead
 consumer left pending are reclaimed with XAUTOCLAIM once idle for ``claim_idle_ms``. Any number of
-workers (one per process, consumer ``host:pid``) may run against the same streams.
+workers (one per process, consumer ``host:pid``) may run against the same streams. A hot sale has a
+stream per bucket (layout.py); the worker reads them all, housekeeping stays per sale.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aiohttp import web
 from flash_sale._ledger_events import RecordSource
 from flash_sale._stream_group import Entry, StreamGroup, members
 from flash_sale.keys import ACTIVE_SALES
+from flash_sale.layout import SaleLayout
 
 __all__ = ["LEDGER_WORKER", "LedgerWorker", "OrderLedgerSink", "default_consumer_name"]
 
@@ -65,6 +67,7 @@ class LedgerWorker:
         self._housekeeping_s, self._registry = housekeeping_s, registry
         self._gauge: prometheus_client.Gauge | None = None
         self._source = RecordSource(client)
+        self._layout = SaleLayout(client)
         self._replay_own = False
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -92,7 +95,7 @@ class LedgerWorker:
             self._gauge = None
         try:
             async with asyncio.timeout(2):
-                for sale_id in await self.active_sales():
+                for sale_id in await self._layout.expand(await self.active_sales()):
                     await self.group.retire(sale_id)
         except Exception as exc:  # noqa: BLE001 - best effort: a leftover consumer name is harmless
             log.info("ledger worker could not remove its consumer: %r", exc)
@@ -127,7 +130,7 @@ class LedgerWorker:
 
     async def step(self, sale_ids: Sequence[str] | None = None) -> int:
         """Read, record and acknowledge one batch per sale; returns the number of entries handled."""
-        sales = list(sale_ids) if sale_ids is not None else await self.active_sales()
+        sales = await self._layout.expand(sale_ids if sale_ids is not None else await self.active_sales())
         if not sales:
             return 0
         if self._replay_own:  # after a failure: first what this consumer read but never acknowledged
@@ -141,7 +144,7 @@ class LedgerWorker:
         """Take over and record what dead (or stuck) consumers left pending."""
         idle = self._claim_idle_ms if min_idle_ms is None else min_idle_ms
         total = 0
-        for sale_id in sale_ids:
+        for sale_id in await self._layout.expand(sale_ids):
             start = "0-0"
             while True:
                 start, entries = await self.group.claim(sale_id, idle, self._batch, start)
@@ -153,7 +156,8 @@ class LedgerWorker:
         return total
 
     async def backlog(self, sale_ids: Iterable[str]) -> dict[str, int]:
-        return {s: await self.group.backlog(s) for s in sale_ids}
+        """Unacknowledged entries per stream (a hot sale's buckets each have one)."""
+        return {s: await self.group.backlog(s) for s in await self._layout.expand(sale_ids)}
 
     async def housekeeping(self) -> int:
         """Reclaim, refresh the lag gauge, and let the owner act on each sale (settlement)."""
@@ -172,7 +176,7 @@ class LedgerWorker:
         return n
 
     async def _drained(self, sale_id: str) -> bool:
-        return await self.group.backlog(sale_id) == 0
+        return sum((await self.backlog([sale_id])).values()) == 0
 
     async def drain(self, sale_ids: Sequence[str] | None = None, timeout_s: float = 10.0,
                     claim_idle_ms: int = 1000) -> bool:

@@ -30,6 +30,7 @@ class SaleIn(_Strict):
     per_user_limit: Annotated[int, Field(ge=1, le=1000)]
     payment_timeout_s: Annotated[int, Field(ge=1, le=86_400)]
     allocations: Annotated[list[AllocationIn], Field(min_length=1, max_length=500)]
+    shards: Annotated[int, Field(ge=1, le=16)] = 1
 
 
 class PickupIn(_Strict):

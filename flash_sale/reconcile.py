@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from flash_sale._records import parse_order
 from flash_sale.audit import SaleAudit, audit_sale
 from flash_sale.keys import sale_keys
+from flash_sale.layout import SaleLayout
 
 __all__ = ["LedgerStatuses", "SaleReconciliation", "reconcile_sale"]
 
@@ -68,10 +69,10 @@ class SaleReconciliation:
 
 async def reconcile_sale(client: aioredis.Redis, ledger: LedgerStatuses, sale_id: str) -> SaleReconciliation:
     audit = await audit_sale(client, sale_id)
-    in_redis = {
-        (k.decode() if isinstance(k, bytes) else k): parse_order(v)["status"]
-        for k, v in (await client.hgetall(sale_keys(sale_id)[6])).items()
-    }
+    in_redis: dict[str, str] = {}
+    for bucket in await SaleLayout(client).buckets(sale_id):
+        for k, v in (await client.hgetall(sale_keys(bucket)[6])).items():
+            in_redis[k.decode() if isinstance(k, bytes) else k] = parse_order(v)["status"]
     in_ledger = await ledger.order_statuses(sale_id)
     result = SaleReconciliation(sale_id, audit, len(in_redis), len(in_ledger))
     for order_id, status in sorted(in_redis.items()):

@@ -3,20 +3,21 @@ token check from cache, one pydantic parse, one coalesced script call."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from flash_sale._records import iso_ms, order_view
 from flash_sale.core import FlashSaleCore
-from flash_sale.errors import FlashSaleError, OrderNotFound
+from flash_sale.errors import FlashSaleError, OrderNotFound, SaleNotFound
 from flash_sale.keys import ORDER_ID_RE, SALE_ID_RE
-from flash_sale.models import OrderIn, SaleIn
+from flash_sale.models import Id, OrderIn, SaleIn
 from flash_sale.order_routes import ledger_order
 from flash_sale.sales import new_sale_id
 from flash_sale.types import AllocationRequest, BuyRequest, Delivery, Pickup, SaleSnapshot, SaleSpec
-from livecommerce.web import ApiError, Role, json_response, read_model, require
+from livecommerce.web import ApiError, Role, json_response, read_model, require, validate_query
 from livecommerce.web.bodies import parse_model
 from livecommerce.web.errors import error_response
 
@@ -61,6 +62,7 @@ def sale_view(s: SaleSnapshot) -> dict[str, Any]:
         "remaining_by_store": s.remaining_by_store,
         "reserved": s.reserved,
         "sold": s.sold,
+        "shards": int(m.get("shards") or 1),
     }
 
 
@@ -82,9 +84,30 @@ async def create_sale(request: web.Request) -> web.Response:
         allocations=tuple(AllocationRequest(a.store_id, a.quantity) for a in body.allocations),
         created_by=principal.user_id,
         room_id=body.room_id,
+        shards=body.shards,
     )
     snapshot = await request.app[FLASH_SALES].sales.create(spec)
     return json_response(sale_view(snapshot), status=201)
+
+
+class RoomSalesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    room_id: Id
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+@routes.get("/api/v1/flash-sales")
+async def list_room_sales(request: web.Request) -> web.Response:
+    """A room's sales (public, like each sale), latest start first."""
+    query = validate_query(request, RoomSalesQuery)
+    book = request.app[FLASH_SALES].sales
+    snapshots = []
+    for sale_id in await book.ids_for_room(query.room_id, query.limit):
+        try:
+            snapshots.append(sale_view(await book.snapshot(sale_id)))
+        except SaleNotFound:  # its Redis keys were lost (a restart without AOF): nothing to show
+            continue
+    return json_response(snapshots)
 
 
 @routes.get("/api/v1/flash-sales/{sale_id}")

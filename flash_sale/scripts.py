@@ -12,11 +12,14 @@ from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.crc import key_slot
 from redis.exceptions import NoScriptError, ResponseError
+
+from flash_sale._resp import pack_command
 
 __all__ = ["Script", "ScriptRegistry"]
 
-_NAMES = ("buy", "pay", "cancel", "expire", "snapshot", "load", "close")
+_NAMES = ("buy", "pay", "cancel", "expire", "snapshot", "load", "close", "give", "receive")
 
 
 class Script:
@@ -29,6 +32,10 @@ class Script:
 
     async def load(self, client: aioredis.Redis) -> None:
         await client.script_load(self.source)
+
+    def command(self, keys: Sequence[str], args: Sequence[Any]) -> tuple[bytes, int]:
+        """This call as RESP bytes for the coalescer, and the cluster slot of its keys."""
+        return pack_command(["EVALSHA", self.sha, len(keys), *keys, *args]), key_slot(keys[0].encode())
 
     async def __call__(self, client: aioredis.Redis, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
@@ -56,6 +63,9 @@ class ScriptRegistry:
 
     def __getitem__(self, name: str) -> Script:
         return self._scripts[name]
+
+    def all(self) -> list[Script]:
+        return list(self._scripts.values())
 
     async def load_all(self, client: aioredis.Redis) -> None:
         for script in self._scripts.values():

@@ -42,6 +42,8 @@ class Settlement:
         """Settle ``sale_id`` if it is finished, and retire it once ``drained()`` says the ledger has it all."""
         try:
             snap = await self._sales.snapshot(sale_id)
+            if snap.status == "ended" and not snap.reserved and await self._sales.recover(sale_id):
+                snap = await self._sales.snapshot(sale_id)  # a hot sale's interrupted transfers, finished
         except SaleNotFound:
             log.warning("active sale %s is not in Redis; leaving it to an operator", sale_id)
             return "unknown"

@@ -50,6 +50,8 @@ class SaleSpec:
     allocations: tuple[AllocationRequest, ...]
     created_by: str
     room_id: str | None = None
+    #: hot-item mode: the stock split across this many buckets (on different Redis Cluster shards)
+    shards: int = 1
 
 
 @dataclass(frozen=True, slots=True)

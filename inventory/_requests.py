@@ -24,10 +24,16 @@ PriceCents = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Quantity = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
+_LOCAL_PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~/%-]*$")
+
+
 def _http_url(value: str) -> str:
+    """An absolute http(s) URL, or a path on this server (``/static/...``: what the pages' CSP shows)."""
+    if _LOCAL_PATH.match(value) and ".." not in value:
+        return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError("must be an absolute http(s) URL")
+        raise ValueError("must be an absolute http(s) URL or a path on this server starting with /")
     return value
 
 

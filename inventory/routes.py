@@ -91,3 +91,15 @@ async def list_stock(request: web.Request) -> web.Response:
     store_id = _require_store_manager(request)
     levels = await request.app[INVENTORY].list_stock(store_id)
     return json_response([{"sku": x.sku, "on_hand": x.on_hand, "allocated": x.allocated} for x in levels])
+
+
+@routes.get("/api/v1/stores/{store_id}/products")
+async def store_products(request: web.Request) -> web.Response:
+    """Public: the store's shelf, the products it carries (on hand, or held for a flash sale), as the
+    player lists them beside a room of that store. Whether one is in stock, never how many."""
+    store_id = path_id(request.match_info["store_id"], "store_id")
+    inventory = request.app[INVENTORY]
+    await inventory.get_store(store_id)  # an unknown store is a 404, not an empty shelf
+    held = {x.sku: x for x in await inventory.list_stock(store_id) if x.on_hand + x.allocated > 0}
+    return json_response([{**product_json(p), "in_stock": held[p.sku].on_hand > 0}
+                          for p in await inventory.list_products() if p.sku in held])

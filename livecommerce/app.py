@@ -27,6 +27,7 @@ from flash_sale import (
     LocalPaymentProvider,
     Settlement,
 )
+from flash_sale.durability import DurabilityPolicy
 from flash_sale.feed import SaleFeedReader
 from inventory import INVENTORY, Inventory, customer_routes
 from inventory.db import resolve_database_url
@@ -34,9 +35,11 @@ from livecommerce import identity, ops_routes, pages
 from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
+from livecommerce.metrics_fanin import METRICS_FANIN, MetricsFanIn
 from livecommerce.ops_routes import HEALTH_CHECKS
 from livecommerce.realtime_adapters import PinCatalog, RoomsForRealtime
 from livecommerce.redis_client import connect_redis
+from livecommerce.supervisor import metrics_socket
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER
 from stream_server import STREAM_SERVER, StreamConfig, StreamServer, realtime
@@ -95,6 +98,7 @@ async def _flash_sale_ctx(app: web.Application) -> AsyncIterator[None]:
         LocalPaymentProvider(),
         buy_rate_per_s=settings.buy_rate_per_s,
         sweep_interval_s=settings.sweep_interval_s,
+        durability=DurabilityPolicy.parse(settings.buy_durability, settings.buy_durability_timeout_ms),
     )
     await core.start()
     app[FLASH_SALES] = core
@@ -154,6 +158,28 @@ async def _realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         await hub.stop()
 
 
+async def _metrics_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Under ``serve --workers N``: this worker's metrics on its socket, and /metrics from all workers."""
+    settings = app[SETTINGS]
+    if settings.worker_index is None:
+        yield
+        return
+    sockets = [metrics_socket(settings.data_dir, i) for i in range(settings.worker_count)]
+    fanin = MetricsFanIn(sockets, settings.worker_index)
+    await fanin.start()
+    app[METRICS_FANIN] = fanin
+    worker = str(settings.worker_index)
+
+    async def name_worker(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["X-LC-Worker"] = worker  # which process answered (an addition to the contract)
+
+    app.on_response_prepare.append(name_worker)
+    try:
+        yield
+    finally:
+        await fanin.stop()
+
+
 async def _end_long_responses(app: web.Application) -> None:
     """Open HTTP-FLV streams would otherwise hold shutdown for aiohttp's whole shutdown_timeout."""
     if STREAM_SERVER in app:
@@ -179,6 +205,7 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_ledger_ctx)
     app.cleanup_ctx.append(_stream_ctx)
     app.cleanup_ctx.append(_realtime_ctx)
+    app.cleanup_ctx.append(_metrics_ctx)
     app.on_startup.append(_tune_gc)
     app.on_shutdown.append(_end_long_responses)
     app.add_routes(ops_routes.routes)

@@ -25,7 +25,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("LC_HOST", "0.0.0.0"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     serve.add_argument("--log-level", default=os.environ.get("LC_LOG_LEVEL", "INFO"))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("LC_WORKERS", "1")),
+                       help="serving processes sharing the port (default 1); the parent restarts any that dies")
     _data_dir_arg(serve)
+
+    demo = sub.add_parser("demo", help="serve with seeded stores, products and a live room from a synthetic host")
+    demo.add_argument("--host", default=os.environ.get("LC_HOST", "0.0.0.0"))
+    demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    demo.add_argument("--no-stream", action="store_true", help="seed only: no room, no synthetic host stream")
+    demo.add_argument("--log-level", default=os.environ.get("LC_LOG_LEVEL", "WARNING"))
+    _data_dir_arg(demo)
 
     token = sub.add_parser("token", help="print a signed host or ops token")
     token.add_argument("--role", choices=["ops", "host", "viewer"], required=True)
@@ -83,10 +92,27 @@ def _serve(args: argparse.Namespace) -> int:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     except ImportError:
         pass
-    settings = Settings.from_env(args.data_dir, host=args.host, port=args.port)
+    if not 1 <= args.workers <= 64:
+        print("livecommerce serve: --workers must be 1..64", file=sys.stderr)
+        return 2
+    settings = Settings.from_env(args.data_dir, host=args.host, port=args.port, workers=args.workers)
+    if settings.workers > 1:
+        from livecommerce.supervisor import Supervisor
+
+        return asyncio.run(Supervisor(settings, log_level=args.log_level).run())
     web.run_app(build_app(settings), host=settings.host, port=settings.port, access_log=None,
+                reuse_port=settings.worker_index is not None,
                 print=lambda msg: print(msg, file=sys.stderr, flush=True))
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from livecommerce.config import Settings
+    from livecommerce.demo import run_demo
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(args.data_dir, host=args.host, port=args.port)
+    return asyncio.run(run_demo(settings, stream=not args.no_stream))
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -108,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "demo":
+        return _demo(args)
     if args.command == "token":
         return _token(args)
     if args.command in ("worker", "verify"):

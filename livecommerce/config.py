@@ -32,6 +32,15 @@ class Settings:
     redis_server: str | None = None
     #: run the ledger worker inside this process (LC_LEDGER_WORKER=0 when separate workers run)
     run_ledger_worker: bool = True
+    #: when a buy is acknowledged: ``redis`` (in memory), ``fsync`` (WAITAOF) or ``replica`` (WAIT)
+    buy_durability: str = "redis"
+    #: how long a buy waits for its fsync or replica before it is answered 503
+    buy_durability_timeout_ms: int = 1000
+    #: serving processes sharing the port (``serve --workers``)
+    workers: int = 1
+    #: set by the supervisor in each of its workers: this worker's number, and how many there are
+    worker_index: int | None = None
+    worker_count: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -44,6 +53,11 @@ class Settings:
             "buy_rate_per_s": _env_int("LC_BUY_RATE_PER_S", 10),
             "redis_server": os.environ.get("LC_REDIS_SERVER") or None,
             "run_ledger_worker": os.environ.get("LC_LEDGER_WORKER", "1") not in ("0", "false", "no"),
+            "buy_durability": os.environ.get("LC_BUY_DURABILITY") or "redis",
+            "buy_durability_timeout_ms": _env_int("LC_BUY_DURABILITY_TIMEOUT_MS", 1000),
+            "workers": _env_int("LC_WORKERS", 1),
+            "worker_index": int(os.environ["LC_WORKER_INDEX"]) if os.environ.get("LC_WORKER_INDEX") else None,
+            "worker_count": _env_int("LC_WORKER_COUNT", 1),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from flash_sale._stream_group import members
 from flash_sale.keys import ACTIVE_SALES, sale_keys
+from flash_sale.layout import SaleLayout
 from flash_sale.ledger_worker import LedgerWorker, default_consumer_name
 from flash_sale.reconcile import SaleReconciliation, reconcile_sale
 from flash_sale.sales import SaleBook
@@ -110,7 +111,7 @@ async def run_verify(redis_url: str, database_url: str, *, sale: str | None = No
             for s, r in list(results.items()):
                 if not r.ok:
                     results[s] = await reconcile_sale(client, ledger, s)
-        for s in in_redis:
+        for s in await SaleLayout(client).expand(in_redis):
             await worker.group.retire(s)
         return _report(results, gone, settled, drained, out or sys.stdout)
     finally:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import prometheus_client
 from aiohttp import web
 
+from livecommerce.metrics_fanin import METRICS_FANIN
 from livecommerce.web import json_response
 
 __all__ = ["routes", "HEALTH_CHECKS"]
@@ -39,5 +40,6 @@ async def server_time(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    body = prometheus_client.generate_latest()
+    fanin = request.app.get(METRICS_FANIN)
+    body = await fanin.render() if fanin is not None else prometheus_client.generate_latest()
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})

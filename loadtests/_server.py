@@ -25,7 +25,7 @@ def free_port() -> int:
 class ServerProcess:
     """``livecommerce serve`` on 127.0.0.1 with embedded Redis + SQLite in a temp data dir."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
         self.port = free_port()
         self.data_dir = Path(tempfile.mkdtemp(prefix="lc-bench-"))
         self.base = f"http://127.0.0.1:{self.port}"
@@ -33,12 +33,13 @@ class ServerProcess:
                      # the ledger is measured by bench_ledger.py; here it would bill the phases after a
                      # buy phase for writing that phase's orders
                      "LC_LEDGER_WORKER": "0", **(env or {})}
+        self._args = list(args or [])
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "livecommerce", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
+             "--data-dir", str(self.data_dir), *self._args],
             env=self._env, stdout=subprocess.DEVNULL, stderr=open(self.data_dir / "server.log", "wb"),
         )
         deadline = time.monotonic() + 30

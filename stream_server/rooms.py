@@ -26,11 +26,12 @@ LIVE_KEY = "lc:rooms:live"
 
 
 def room_key(room_id: str) -> str:
-    return f"lc:room:{room_id}"
+    """A room's hash; the hash tag keeps it and its lease on one Redis Cluster slot."""
+    return f"lc:room:{{{room_id}}}"
 
 
 def _lease_key(room_id: str) -> str:
-    return f"lc:room:{room_id}:lease"
+    return f"lc:room:{{{room_id}}}:lease"
 
 
 def _script(name: str) -> str:
@@ -59,7 +60,8 @@ class RoomStore:
                 break
         room = Room(id=room_id, store_id=store_id, title=title, status=RoomStatus.CREATED,
                     stream_key=secrets.token_urlsafe(24), created_at=now, forward=forward)
-        async with self._redis.pipeline(transaction=True) as pipe:
+        # the room and the index live on different cluster slots: no MULTI (the room exists already)
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hset(room_key(room_id), mapping={
                 "store_id": store_id, "title": title, "status": room.status.value,
                 "stream_key": room.stream_key, "created_at": repr(now), "viewers": 0,
@@ -108,12 +110,18 @@ class RoomStore:
         )
 
     def _keys(self, room_id: str) -> list[str]:
-        return [room_key(room_id), _lease_key(room_id), LIVE_KEY]
+        """The script's keys: one slot. The live index is another slot, so it is updated after the
+        script; a reader checks each room's own status, so a late index entry misleads nobody."""
+        return [room_key(room_id), _lease_key(room_id)]
 
     async def claim(self, room_id: str, session_id: str) -> None:
         """created -> live for ``session_id``; AlreadyLive / RoomEnded / RoomNotFound otherwise."""
-        result = await self._claim(keys=self._keys(room_id),
-                                   args=[session_id, repr(self._clock()), self._lease_ms, room_id])
+        now = self._clock()
+        result = await self._claim(keys=self._keys(room_id), args=[session_id, repr(now), self._lease_ms, room_id])
+        if result == "ok":
+            await self._redis.zadd(LIVE_KEY, {room_id: now})
+        elif result == "ended":
+            await self._redis.zrem(LIVE_KEY, room_id)
         if result == "missing":
             raise RoomNotFound(room_id)
         if result == "live":
@@ -122,17 +130,22 @@ class RoomStore:
             raise RoomEnded("this room has ended; create a new one")
 
     async def release(self, room_id: str, session_id: str) -> bool:
-        return bool(await self._release(keys=self._keys(room_id), args=[session_id, room_id]))
+        released = bool(await self._release(keys=self._keys(room_id), args=[session_id, room_id]))
+        if released:
+            await self._redis.zrem(LIVE_KEY, room_id)
+        return released
 
     async def finish(self, room_id: str, session_id: str = "") -> str:
         """live|created -> ended. Returns the script's answer ("ok", "ended", "other")."""
         result = str(await self._finish(keys=self._keys(room_id), args=[session_id, repr(self._clock()), room_id]))
+        if result in ("ok", "ended"):
+            await self._redis.zrem(LIVE_KEY, room_id)
         if result == "missing":
             raise RoomNotFound(room_id)
         return result
 
     async def renew(self, room_id: str, session_id: str) -> bool:
-        return bool(await self._renew(keys=self._keys(room_id)[:2], args=[session_id, self._lease_ms]))
+        return bool(await self._renew(keys=self._keys(room_id), args=[session_id, self._lease_ms]))
 
     async def mark(self, room_id: str, **flags: str) -> None:
         """Record media facts (``cover="1"``, ``replay="1"``) on an existing room."""

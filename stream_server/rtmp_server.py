@@ -63,7 +63,9 @@ class RtmpServer:
         return int(self._listener.sockets[0].getsockname()[1])
 
     async def start(self) -> None:
-        self._listener = await asyncio.start_server(self._accept, self._host, self._port)
+        # under ``serve --workers N`` every worker listens: the kernel hands each publisher to one of them
+        shared = bool(os.environ.get("LC_WORKER_INDEX")) and self._port > 0
+        self._listener = await asyncio.start_server(self._accept, self._host, self._port, reuse_port=shared or None)
 
     async def stop(self) -> None:
         if self._listener is not None:

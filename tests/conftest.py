@@ -20,6 +20,7 @@ import redis
 import redis.asyncio as aioredis
 
 from livecommerce.redis_client import connect_redis
+from tests.redis_cluster import LocalCluster
 
 # test apps must not all try to bind RTMP's 0.0.0.0:1935 (the RTMP tests start their own listener)
 os.environ.setdefault("LC_RTMP_PORT", "0")
@@ -91,6 +92,21 @@ def redis_url(redis_process: RedisProcess) -> str:
     client.script_flush()
     client.close()
     return redis_process.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A real Redis Cluster (3 masters, 3 replicas) for this test session (per xdist worker)."""
+    cluster = LocalCluster(tmp_path_factory.mktemp("cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: LocalCluster) -> str:
+    redis_cluster.flushall()
+    return redis_cluster.url
 
 
 @pytest.fixture
@@ -208,6 +224,18 @@ class Api:
 
 @pytest.fixture
 async def api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    async for a in _api(redis_url, sqlite_url, tmp_path):
+        yield a
+
+
+@pytest.fixture
+async def cluster_api(cluster_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The whole app on the Redis Cluster."""
+    async for a in _api(cluster_url, sqlite_url, tmp_path):
+        yield a
+
+
+async def _api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     from aiohttp.test_utils import TestClient, TestServer
 
     from livecommerce.app import build_app

@@ -4,7 +4,7 @@ the flash-sale core allocating from the inventory of record, and ledger workers 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from flash_sale import AllocationRequest, FlashSaleCore, LedgerWorker, LocalPaymentProvider, Pickup, SaleSpec
 from flash_sale.errors import FlashSaleError
+from flash_sale.reconcile import reconcile_sale
 from flash_sale.sales import new_sale_id
 from flash_sale.settlement import Settlement
 from flash_sale.types import BuyRequest
@@ -34,14 +35,14 @@ class LedgerStack:
     ledger: InventoryLedger
 
     async def new_sale(self, stock: dict[str, int] | None = None, *, per_user_limit: int = 1,
-                       payment_timeout_s: int = 300, lasts_s: float = 3600) -> str:
+                       payment_timeout_s: int = 300, lasts_s: float = 3600, shards: int = 1) -> str:
         now = datetime.now(UTC)
         spec = SaleSpec(
             id=new_sale_id(), sku="SKU1", price_cents=9900, starts_at=now - timedelta(seconds=1),
             ends_at=now + timedelta(seconds=lasts_s), per_user_limit=per_user_limit,
             payment_timeout_s=payment_timeout_s,
             allocations=tuple(AllocationRequest(s, q) for s, q in (stock or DEFAULT_STOCK).items()),
-            created_by="host-alice",
+            created_by="host-alice", shards=shards,
         )
         await self.core.sales.create(spec)
         return spec.id
@@ -60,8 +61,19 @@ class LedgerStack:
         return {k: parse_order(v)["status"] for k, v in raw.items()}
 
 
+async def assert_ledger_matches(stack: LedgerStack, sale_id: str, acked: Mapping[str, str]) -> None:
+    """Redis agrees with the ledger, and every order acknowledged to a caller is there as acknowledged."""
+    check = await reconcile_sale(stack.client, stack.ledger, sale_id)
+    assert check.ok, "\n".join(check.lines())
+    ledger = await stack.ledger.order_statuses(sale_id)
+    wrong = {o: (s, ledger.get(o)) for o, s in acked.items() if ledger.get(o) != s}
+    assert not wrong, f"{len(wrong)} acknowledged orders differ in the ledger, e.g. {list(wrong.items())[:5]}"
+
+
 @asynccontextmanager
-async def ledger_stack(redis_client: aioredis.Redis, database_url: str) -> AsyncIterator[LedgerStack]:
+async def ledger_stack(
+    redis_client: aioredis.Redis, database_url: str, **core_options: Any
+) -> AsyncIterator[LedgerStack]:
     inv = Inventory(database_url)
     await inv.start()
     for sid, (lat, lng) in STORES.items():
@@ -71,7 +83,7 @@ async def ledger_stack(redis_client: aioredis.Redis, database_url: str) -> Async
         await inv.set_on_hand(sid, "SKU1", ON_HAND)
     payments = LocalPaymentProvider()
     core = FlashSaleCore(redis_client, InventoryAllocator(inv), payments, buy_rate_per_s=1_000_000,
-                         run_sweeper=False)
+                         run_sweeper=False, **core_options)
     await core.start()
     try:
         yield LedgerStack(redis_client, inv, core, payments, InventoryLedger(inv))

@@ -12,7 +12,7 @@
 local sale_id, user, key, qty, ftype = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 
 local m = redis.call('HMGET', K_META, 'starts_ms', 'ends_ms', 'limit', 'timeout_ms', 'rate', 'price',
-  'remaining', 'state', 'sku', 'room_id', 'seq')
+  'remaining', 'state', 'sku', 'room_id', 'seq', 'seq_step')
 if not m[1] then return {'not_found'} end
 
 local ik = user .. '|' .. key
@@ -55,7 +55,8 @@ if left == 0 then redis.call('ZREM', K_GEO, store) end
 remaining = redis.call('HINCRBY', K_META, 'remaining', -qty)
 redis.call('HINCRBY', K_META, 'reserved', qty)
 redis.call('HINCRBY', K_USERS, user, qty)
-local seq = redis.call('HINCRBY', K_META, 'seq', 1)
+-- a hot sale's buckets number their orders apart: bucket b of K takes b+1, b+1+K, ...
+local seq = redis.call('HINCRBY', K_META, 'seq', tonumber(m[12] or '1'))
 local order_id = sale_id .. '-' .. seq
 local expires = ts + tonumber(m[4])
 local rec = {

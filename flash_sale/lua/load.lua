@@ -1,6 +1,6 @@
 -- load: create a sale's keys from its allocation, once (a second load is refused).
 -- KEYS: the sale's keys (see _common.lua).
--- ARGV: [1] meta JSON object (string values) [2] stores JSON array of {id, qty, lng, lat}
+-- ARGV: [1] meta JSON object (string values; a hot sale's bucket adds seq_start and seq_step) [2] stores JSON array of {id, qty, lng, lat}
 -- Returns 1 when loaded, 0 when the sale already existed.
 if redis.call('EXISTS', K_META) == 1 then return 0 end
 local meta = cjson.decode(ARGV[1])
@@ -12,6 +12,6 @@ for _, s in ipairs(cjson.decode(ARGV[2])) do
   total = total + s.qty
 end
 for k, v in pairs(meta) do redis.call('HSET', K_META, k, v) end
-redis.call('HSET', K_META, 'allocated', total, 'remaining', total, 'reserved', 0, 'sold', 0, 'seq', 0,
-  'state', 'open')
+redis.call('HSET', K_META, 'allocated', total, 'remaining', total, 'reserved', 0, 'sold', 0,
+  'seq', tonumber(meta.seq_start or '0'), 'state', 'open')
 return 1

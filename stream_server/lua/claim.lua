@@ -1,7 +1,6 @@
 -- Make a room live for one publisher session, atomically (a second publisher is refused).
--- KEYS[1] room hash  lc:room:<id>
--- KEYS[2] lease      lc:room:<id>:lease   (exists while the publishing process is alive)
--- KEYS[3] live index lc:rooms:live        (zset room id -> started_at)
+-- KEYS[1] room hash  lc:room:{<id>}
+-- KEYS[2] lease      lc:room:{<id>}:lease   (exists while the publishing process is alive)
 -- ARGV[1] session id, ARGV[2] now (epoch seconds), ARGV[3] lease ttl (ms), ARGV[4] room id
 -- Returns "ok", "missing", "live" (someone publishes) or "ended" (a stale live room is ended here).
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -10,10 +9,8 @@ if status == 'ended' then return 'ended' end
 if status == 'live' then
   if redis.call('EXISTS', KEYS[2]) == 1 then return 'live' end
   redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[2])
-  redis.call('ZREM', KEYS[3], ARGV[4])
   return 'ended'
 end
 redis.call('HSET', KEYS[1], 'status', 'live', 'session', ARGV[1], 'started_at', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
 return 'ok'

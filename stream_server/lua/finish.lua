@@ -1,5 +1,5 @@
 -- End a room (created or live): it never goes live again.
--- KEYS[1] room hash, KEYS[2] lease, KEYS[3] live index
+-- KEYS[1] room hash, KEYS[2] lease (the live index is updated by the caller)
 -- ARGV[1] session id ("" ends whatever publishes), ARGV[2] now (epoch seconds), ARGV[3] room id
 -- Returns "ok", "missing", "ended" (already ended) or "other" (another session publishes).
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -10,5 +10,4 @@ if ARGV[1] ~= '' and status == 'live' and redis.call('HGET', KEYS[1], 'session')
 end
 redis.call('HSET', KEYS[1], 'status', 'ended', 'ended_at', ARGV[2])
 redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[3])
 return 'ok'

@@ -99,7 +99,9 @@ class RoomHub:
         room = self._rooms.get(room_id)
         if room is None:
             room = self._rooms[room_id] = _LocalRoom()
-            raw_pin, likes = await self._client.mget(f"{_PREFIX}{room_id}:pin", f"{_PREFIX}{room_id}:likes")
+            async with self._client.pipeline(transaction=False) as pipe:  # two slots on a cluster: no MGET
+                pipe.get(f"{_PREFIX}{room_id}:pin").get(f"{_PREFIX}{room_id}:likes")
+                raw_pin, likes = await pipe.execute()
             if raw_pin:
                 self._remember_pin(room, raw_pin.encode())
             room.likes_total = int(likes or 0)

@@ -43,6 +43,7 @@ def make_sale(core: FlashSaleCore) -> MakeSale:
         payment_timeout_s: int = 60,
         starts_in_s: float = -1,
         lasts_s: float = 3600,
+        shards: int = 1,
     ) -> str:
         now = datetime.now(UTC)
         spec = SaleSpec(
@@ -55,6 +56,7 @@ def make_sale(core: FlashSaleCore) -> MakeSale:
             payment_timeout_s=payment_timeout_s,
             allocations=tuple(AllocationRequest(s, q) for s, q in (stock or {"S1": 100}).items()),
             created_by="host1",
+            shards=shards,
         )
         await core.sales.create(spec)
         return spec.id

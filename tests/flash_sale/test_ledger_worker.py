@@ -15,22 +15,13 @@ from flash_sale._ledger_events import fold
 from flash_sale._stream_group import GROUP, stream_key
 from flash_sale.reconcile import reconcile_sale
 from tests.conftest import RedisProcess
-from tests.ledger_stack import LedgerStack, ledger_stack, storm
+from tests.ledger_stack import LedgerStack, assert_ledger_matches, ledger_stack, storm
 
 
 @pytest.fixture
 async def stack(redis_client: aioredis.Redis, database_url: str) -> AsyncIterator[LedgerStack]:
     async with ledger_stack(redis_client, database_url) as s:
         yield s
-
-
-async def assert_ledger_matches(stack: LedgerStack, sale_id: str, acked: Mapping[str, str]) -> None:
-    """Redis agrees with the ledger, and every order acknowledged to a caller is there as acknowledged."""
-    check = await reconcile_sale(stack.client, stack.ledger, sale_id)
-    assert check.ok, "\n".join(check.lines())
-    ledger = await stack.ledger.order_statuses(sale_id)
-    wrong = {o: (s, ledger.get(o)) for o, s in acked.items() if ledger.get(o) != s}
-    assert not wrong, f"{len(wrong)} acknowledged orders differ in the ledger, e.g. {list(wrong.items())[:5]}"
 
 
 async def test_storm_with_the_worker_running_lands_every_order(stack: LedgerStack) -> None:

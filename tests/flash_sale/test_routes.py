@@ -229,3 +229,31 @@ async def test_http_storm_keeps_the_books(api) -> None:
     audit = await audit_sale(api.client.app[FLASH_SALES].client, sale["id"])
     assert audit.ok, audit.problems
     assert (audit.remaining, audit.reserved) == (0, 60)
+
+
+async def test_room_sales_list_only_that_rooms_sales_newest_first(api) -> None:
+    await api.seed({"S1": 20, "S2": 20})
+    now = datetime.now(UTC)
+    first = await api.create_sale({"S1": 2}, room_id="r-one")
+    later = await api.create_sale({"S1": 3, "S2": 1}, room_id="r-one",
+                                  starts_at=(now + timedelta(minutes=5)).isoformat())
+    await api.create_sale({"S2": 4}, room_id="r-two")
+    await api.create_sale({"S2": 1})  # no room
+    r = await api.client.get("/api/v1/flash-sales?room_id=r-one")  # public, like each sale
+    assert r.status == 200
+    listed = await r.json()
+    assert [s["id"] for s in listed] == [later["id"], first["id"]]
+    assert [s["status"] for s in listed] == ["scheduled", "active"]
+    assert listed[0]["remaining_by_store"] == {"S1": 3, "S2": 1} and listed[0]["room_id"] == "r-one"
+    r = await api.client.get("/api/v1/flash-sales?room_id=r-one&limit=1")
+    assert [s["id"] for s in await r.json()] == [later["id"]]
+    r = await api.client.get("/api/v1/flash-sales?room_id=nobody")
+    assert r.status == 200 and await r.json() == []
+
+
+@pytest.mark.parametrize("query", ["", "?room_id=", "?room_id=a/b", "?room_id=r&limit=0", "?room_id=r&limit=101",
+                                   "?room_id=r&limit=x", "?room_id=r&other=1", "?room_id=" + "r" * 65])
+async def test_room_sales_list_rejects_bad_queries(api, query: str) -> None:
+    r = await api.client.get("/api/v1/flash-sales" + query)
+    assert r.status == 422, query
+    assert (await r.json())["error"]["code"] == "invalid_request"

@@ -89,7 +89,9 @@ async def test_create_and_list_products(client: TestClient) -> None:
     )
     assert resp.status == 201
     assert await resp.json() == PRODUCT
-    assert await (await client.get("/api/v1/products")).json() == [with_image, PRODUCT]
+    local = {"sku": "MUG", "name": "Mug", "price_cents": 100, "image_url": "/static/demo/products/mug.svg"}
+    assert (await client.post("/api/v1/products", json=local, headers=OPS)).status == 201  # same-origin image
+    assert await (await client.get("/api/v1/products")).json() == [with_image, local, PRODUCT]
     await expect_error(
         await client.post("/api/v1/products", json=PRODUCT, headers=OPS), 409, "already_exists"
     )
@@ -107,6 +109,18 @@ async def test_stock_of_unknown_store_or_sku_is_404(seeded: TestClient) -> None:
     for path in ("/api/v1/stores/S9/stock/TEA-1", "/api/v1/stores/S1/stock/NOPE"):
         await expect_error(await seeded.put(path, json={"quantity": 1}, headers=OPS), 404, "not_found")
     await expect_error(await seeded.get("/api/v1/stores/S9/stock", headers=OPS), 404, "not_found")
+
+
+async def test_store_shelf_is_public_and_lists_what_the_store_carries(seeded: TestClient) -> None:
+    product = await (await seeded.get("/api/v1/products")).json()
+    resp = await seeded.get("/api/v1/stores/S1/products")  # no token: the player's shelf
+    assert resp.status == 200
+    assert await resp.json() == [{**product[0], "in_stock": True}]
+    assert await (await seeded.get("/api/v1/stores/S2/products")).json() == []  # carries nothing
+    await seeded.put("/api/v1/stores/S1/stock/TEA-1", json={"quantity": 0}, headers=OPS)
+    assert await (await seeded.get("/api/v1/stores/S1/products")).json() == []  # sold through: off the shelf
+    await expect_error(await seeded.get("/api/v1/stores/S9/products"), 404, "not_found")
+    await expect_error(await seeded.get("/api/v1/stores/bad%20id/products"), 422, "invalid_request")
 
 
 async def test_auth(seeded: TestClient) -> None:
@@ -199,6 +213,9 @@ BAD_INPUTS = [
     Bad("POST", PRODUCTS, {**P2, "sku": "P/2"}, "sku"),
     Bad("POST", PRODUCTS, {**P2, "image_url": "ftp://x/y.png"}, "image_url"),
     Bad("POST", PRODUCTS, {**P2, "image_url": "javascript:alert(1)"}, "image_url"),
+    Bad("POST", PRODUCTS, {**P2, "image_url": "//evil.example/x.png"}, "image_url"),
+    Bad("POST", PRODUCTS, {**P2, "image_url": "/static/../secret"}, "image_url"),
+    Bad("POST", PRODUCTS, {**P2, "image_url": "static/x.png"}, "image_url"),
     Bad("POST", PRODUCTS, {**P2, "image_url": "https://x.io/" + "a" * 500}, "image_url"),
     Bad("POST", PRODUCTS, {"sku": "P2", "name": "n"}, "price_cents"),
     Bad("PUT", STOCK, {"quantity": "5"}, "quantity"),

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 import sqlalchemy as sa
+from redis.exceptions import ResponseError
 
 from flash_sale._stream_group import GROUP, stream_key
 from inventory.db import create_engine
@@ -44,7 +45,11 @@ async def _spawn_worker(redis_url: str, database_url: str) -> asyncio.subprocess
 
 
 async def _pending_of(client: aioredis.Redis, sale: str, consumer: str) -> int:
-    for c in await client.xinfo_consumers(stream_key(sale), GROUP):
+    try:
+        consumers = await client.xinfo_consumers(stream_key(sale), GROUP)
+    except ResponseError:  # neither the first buy nor the worker has created the stream and group yet
+        return 0
+    for c in consumers:
         if c["name"] == consumer:
             return int(c["pending"])
     return 0
