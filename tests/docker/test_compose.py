@@ -167,12 +167,6 @@ def test_dockerfile_inputs_exist_and_the_image_is_slim_non_root() -> None:
     assert (REPO / ".dockerignore").is_file() and ".venv" in (REPO / ".dockerignore").read_text()
 
 
-#: on the dashboard, exported by the ops branch's metrics (flash_sale/metrics.py, livecommerce/observability),
-#: not merged when this was written: delete this set once it is (the check then covers them too)
-FROM_OPS_BRANCH = {"lc_flash_sale_buy_attempts", "lc_http_request_duration_seconds", "lc_http_requests",
-                   "lc_flash_sale_remaining", "lc_flash_sale_reserved", "lc_flash_sale_sold", "lc_room_viewers"}
-
-
 def _exported_metric_names() -> tuple[set[str], tuple[str, ...]]:
     """Metric names in the sources, and prefixes of names built with f-strings (``f"lc_x_{field}"``)."""
     names: set[str] = set()
@@ -196,7 +190,6 @@ def test_grafana_dashboard_uses_the_provisioned_datasource_and_real_metrics() ->
     assert {"Buy attempts by outcome", "Buy latency (POST .../orders)", "Remaining stock per sale", "Viewers",
             "Rooms live", "Ledger lag"} <= titles
     exported, prefixes = _exported_metric_names()
-    exported |= FROM_OPS_BRANCH
     for panel in dashboard["panels"]:
         assert panel["datasource"]["uid"] == uid
         for target in panel["targets"]:
