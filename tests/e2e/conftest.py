@@ -174,6 +174,8 @@ def new_page(browser: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make(viewport: dict[str, int] | None = None, **options: Any) -> Any:
+        # no CSS transitions: a sheet still sliding in on a loaded machine is "outside of the viewport" to a click
+        options.setdefault("reduced_motion", "reduce")
         ctx = browser.new_context(viewport=viewport or PHONE, **options)
         contexts.append(ctx)
         return console_errors.watch(ctx.new_page())
