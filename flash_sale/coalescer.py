@@ -30,7 +30,7 @@ from flash_sale._lanes import Call, Lane
 from flash_sale._resp import RespPipe, pack_command
 from flash_sale.durability import DurabilityPolicy, NotDurable
 from flash_sale.scripts import Script, is_noscript
-from flash_sale.tasks import reraise_if_cancelling
+from flash_sale.tasks import cancel_and_wait, reraise_if_cancelling
 
 __all__ = ["Coalescer"]
 
@@ -90,9 +90,7 @@ class Coalescer:
         tasks = [t for lane in lanes for t in lane.tasks]
         if self._refreshing is not None:
             tasks.append(self._refreshing)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(*tasks)
         for lane in lanes:
             for pipe in lane.pipes:
                 pipe.close()

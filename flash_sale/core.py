@@ -16,7 +16,7 @@ from flash_sale.sales import SaleBook
 from flash_sale.scripts import ScriptRegistry
 from flash_sale.soldout import SoldOutCache
 from flash_sale.sweeper import ExpirySweeper
-from flash_sale.tasks import reraise_if_cancelling
+from flash_sale.tasks import cancel_and_wait, reraise_if_cancelling
 from flash_sale.types import PaymentProvider, StockAllocator
 
 __all__ = ["FlashSaleCore"]
@@ -61,10 +61,8 @@ class FlashSaleCore:
         await asyncio.wait_for(subscribed.wait(), 10)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-            self._listener = None
+        listener, self._listener = self._listener, None
+        await cancel_and_wait(listener)
         await self.sweeper.stop()
         await self.buyer.stop()
 

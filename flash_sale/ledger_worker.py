@@ -27,6 +27,7 @@ from flash_sale._ledger_events import RecordSource
 from flash_sale._stream_group import Entry, StreamGroup, members
 from flash_sale.keys import ACTIVE_SALES
 from flash_sale.layout import SaleLayout
+from flash_sale.tasks import cancel_and_wait
 
 __all__ = ["LEDGER_WORKER", "LedgerWorker", "OrderLedgerSink", "default_consumer_name"]
 
@@ -87,9 +88,7 @@ class LedgerWorker:
     async def stop(self) -> None:
         task, self._task = self._task, None
         self._stopping = True  # redis-py may turn the cancellation into a ConnectionError: the loop checks
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
         if self._gauge is not None and self._registry is not None:
             self._registry.unregister(self._gauge)
             self._gauge = None

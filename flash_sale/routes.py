@@ -9,9 +9,10 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from flash_sale import metrics
 from flash_sale._records import iso_ms, order_view
 from flash_sale.core import FlashSaleCore
-from flash_sale.errors import FlashSaleError, OrderNotFound, SaleNotFound
+from flash_sale.errors import Expired, FlashSaleError, OrderNotFound, SaleNotFound
 from flash_sale.keys import ORDER_ID_RE, SALE_ID_RE
 from flash_sale.models import Id, OrderIn, SaleIn
 from flash_sale.order_routes import ledger_order
@@ -132,6 +133,7 @@ async def buy(request: web.Request) -> web.Response:
     body = parse_model(OrderIn, raw)
     core = request.app[FLASH_SALES]
     if core.sold_out.is_sold_out_for(sale_id, principal.user_id, key):  # after a sell-out: no Redis, no objects
+        metrics.SOLD_OUT.inc()
         return web.Response(body=_SOLD_OUT_BODY, status=409, content_type="application/json")
     f = body.fulfillment
     fulfillment: Pickup | Delivery = (
@@ -142,7 +144,9 @@ async def buy(request: web.Request) -> web.Response:
             BuyRequest(sale_id, principal.user_id, key, body.quantity, fulfillment, principal.nickname or "")
         )
     except FlashSaleError as exc:  # answered here: the storm's common outcome skips the middleware's unwinding
+        metrics.count_buy(exc.code)
         return error_response(exc.code, str(exc), exc.details)
+    (metrics.RESERVED if outcome.created else metrics.DUPLICATE).inc()
     return json_response(order_view(outcome.order), status=201 if outcome.created else 200)
 
 
@@ -170,7 +174,12 @@ async def get_order(request: web.Request) -> web.Response:
 @routes.post("/api/v1/orders/{order_id}/pay")
 async def pay(request: web.Request) -> web.Response:
     principal = require(request, Role.VIEWER)
-    order = await request.app[FLASH_SALES].orders.pay(_order_id(request), principal.user_id)
+    try:
+        order = await request.app[FLASH_SALES].orders.pay(_order_id(request), principal.user_id)
+    except Expired:
+        metrics.PAY_TOO_LATE.inc()
+        raise
+    metrics.PAID.inc()
     return json_response(order_view(order))
 
 
@@ -178,4 +187,5 @@ async def pay(request: web.Request) -> web.Response:
 async def cancel(request: web.Request) -> web.Response:
     principal = require(request, Role.VIEWER)
     order = await request.app[FLASH_SALES].orders.cancel(_order_id(request), principal.user_id)
+    metrics.CANCELLED.inc()
     return json_response(order_view(order))

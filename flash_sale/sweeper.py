@@ -10,9 +10,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from flash_sale.metrics import EXPIRED
 from flash_sale.orders import OrderDesk
 from flash_sale.sales import SaleBook
-from flash_sale.tasks import reraise_if_cancelling
+from flash_sale.tasks import cancel_and_wait, reraise_if_cancelling
 
 __all__ = ["ExpirySweeper"]
 
@@ -41,9 +42,7 @@ class ExpirySweeper:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
 
     async def sweep_once(self) -> int:
         """One pass over every active sale; returns the number of orders expired."""
@@ -57,6 +56,8 @@ class ExpirySweeper:
                 if n < self._batch:
                     break
         self.expired_orders += total
+        if total:
+            EXPIRED.inc(total)
         return total
 
     async def _run(self) -> None:

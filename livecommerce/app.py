@@ -2,7 +2,7 @@
 
 Each long-lived part is started and stopped through ``cleanup_ctx`` in dependency order:
 Redis (embedded when ``REDIS_URL`` is unset) -> inventory database -> flash-sale core -> ledger worker
--> stream server.
+-> stream server -> realtime plane -> ops snapshot.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from flash_sale.durability import DurabilityPolicy
 from flash_sale.feed import SaleFeedReader
 from inventory import INVENTORY, Inventory, customer_routes
 from inventory.db import resolve_database_url
-from livecommerce import identity, ops_routes, pages
+from livecommerce import identity, observability, ops_routes, pages
 from livecommerce.adapters import InventoryAllocator, InventoryLedger, InventorySettler
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
@@ -193,6 +193,24 @@ async def _metrics_ctx(app: web.Application) -> AsyncIterator[None]:
         await fanin.stop()
 
 
+async def _ops_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The ops snapshot (dashboard, /metrics), its Prometheus collector, the counters shared in Redis."""
+    counters = observability.SharedCounters(app[REDIS])
+    overview = observability.OpsOverview(
+        app[REDIS], observability.SalesForOps(app[FLASH_SALES]), observability.RoomsForOps(app[STREAM_SERVER]),
+        app[HEALTH_CHECKS], observability.LedgerLag(app[LEDGER_WORKER]), counters)
+    collector = observability.OverviewCollector(overview)
+    await counters.start()
+    prometheus_client.REGISTRY.register(collector)
+    app[observability.OPS_OVERVIEW] = overview
+    try:
+        yield
+    finally:
+        prometheus_client.REGISTRY.unregister(collector)
+        await overview.stop()
+        await counters.stop()
+
+
 async def _end_long_responses(app: web.Application) -> None:
     """Open HTTP-FLV streams would otherwise hold shutdown for aiohttp's whole shutdown_timeout."""
     if STREAM_SERVER in app:
@@ -210,7 +228,9 @@ async def _tune_gc(app: web.Application) -> None:
 
 
 def build_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=1024 * 1024)
+    # the metrics middleware is outermost: it sees the status the error middleware answered with
+    middlewares = [observability.metrics_middleware, error_middleware] if settings.http_metrics else [error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[SIGNER] = TokenSigner(settings.secret)
     app[HEALTH_CHECKS] = {}
@@ -221,9 +241,11 @@ def build_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_stream_ctx)
     app.cleanup_ctx.append(_realtime_ctx)
     app.cleanup_ctx.append(_metrics_ctx)
+    app.cleanup_ctx.append(_ops_ctx)
     app.on_startup.append(_tune_gc)
     app.on_shutdown.append(_end_long_responses)
     app.add_routes(ops_routes.routes)
+    app.add_routes(observability.routes)
     app.add_routes(identity.routes)
     app.add_routes(inventory.routes)
     app.add_routes(customer_routes.routes)

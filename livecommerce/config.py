@@ -41,6 +41,8 @@ class Settings:
     #: set by the supervisor in each of its workers: this worker's number, and how many there are
     worker_index: int | None = None
     worker_count: int = 1
+    #: count HTTP requests by route and status with latency histograms (LC_HTTP_METRICS=0: off)
+    http_metrics: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -58,6 +60,7 @@ class Settings:
             "workers": _env_int("LC_WORKERS", 1),
             "worker_index": int(os.environ["LC_WORKER_INDEX"]) if os.environ.get("LC_WORKER_INDEX") else None,
             "worker_count": _env_int("LC_WORKER_COUNT", 1),
+            "http_metrics": os.environ.get("LC_HTTP_METRICS", "1") not in ("0", "false", "no"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import signal
+import sys
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -34,6 +35,15 @@ def find_redis_server(explicit: str | None = None) -> str:
     raise RuntimeError(
         "no redis-server found: install it (apt-get install redis-server), set LC_REDIS_SERVER, or set REDIS_URL"
     )
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the serving process dies, even by SIGKILL, so a
+    killed server never leaves its private Redis running."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class EmbeddedRedis:
@@ -73,7 +83,7 @@ class EmbeddedRedis:
         ]
         self._proc = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         deadline = asyncio.get_running_loop().time() + timeout_s
         client = aioredis.Redis.from_url(self.url)

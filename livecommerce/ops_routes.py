@@ -10,6 +10,7 @@ import prometheus_client
 from aiohttp import web
 
 from livecommerce.metrics_fanin import METRICS_FANIN
+from livecommerce.observability.routes import OPS_OVERVIEW
 from livecommerce.web import json_response
 
 __all__ = ["routes", "HEALTH_CHECKS"]
@@ -40,6 +41,8 @@ async def server_time(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
+    if OPS_OVERVIEW in request.app:
+        await request.app[OPS_OVERVIEW].snapshot()  # stock, rooms, health: read once, shared with the dashboard
     fanin = request.app.get(METRICS_FANIN)
     body = await fanin.render() if fanin is not None else prometheus_client.generate_latest()
     return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})

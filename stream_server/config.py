@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from stream_server.forward_targets import check_target, expand_template
+
 __all__ = ["StreamConfig", "resolve_ffmpeg"]
 
 
@@ -43,13 +45,20 @@ class StreamConfig:
     #: seconds between liveness leases written to Redis; a lease lives 3 periods
     lease_period_s: float = 2.0
     playlist_poll_s: float = 0.05
+    #: every live room is also pushed here (``LC_FORWARD_URL_TEMPLATE``, ``{room_id}`` replaced)
+    forward_url_template: str | None = None
+    #: comma-separated hosts a room's own ``forward`` targets may name (``LC_FORWARD_HOSTS``; empty: any
+    #: host but this machine and link-local addresses)
+    forward_hosts: str = ""
 
     @classmethod
     def from_env(cls, data_dir: Path, overrides: Mapping[str, str] | None = None) -> StreamConfig:
         """``LC_STREAM_<FIELD>`` variables, then ``overrides`` (``Settings.extra`` keys ``stream_<field>``)."""
         config = cls(media_dir=data_dir / "media", ffmpeg=resolve_ffmpeg(),
                      public_url=os.environ.get("LC_PUBLIC_URL") or None,
-                     internal_url=os.environ.get("LC_INTERNAL_URL") or None)
+                     internal_url=os.environ.get("LC_INTERNAL_URL") or None,
+                     forward_url_template=os.environ.get("LC_FORWARD_URL_TEMPLATE") or None,
+                     forward_hosts=os.environ.get("LC_FORWARD_HOSTS", ""))
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = os.environ.get(f"LC_STREAM_{f.name.upper()}")
@@ -59,4 +68,15 @@ class StreamConfig:
                 continue
             current = getattr(config, f.name)
             values[f.name] = raw if isinstance(current, str) or current is None else type(current)(raw)
-        return replace(config, **values)  # type: ignore[arg-type]
+        config = replace(config, **values)  # type: ignore[arg-type]
+        if config.forward_url_template:
+            try:
+                check_target(expand_template(config.forward_url_template, "r0"), trusted=True)
+            except ValueError as exc:
+                raise ValueError(f"LC_FORWARD_URL_TEMPLATE: {exc}") from exc
+        return config
+
+    def forward_targets(self, room_id: str, own: tuple[str, ...]) -> list[str]:
+        """Where a live room is pushed: the configured template's URL, then the room's own targets."""
+        targets = [expand_template(self.forward_url_template, room_id)] if self.forward_url_template else []
+        return list(dict.fromkeys([*targets, *own]))

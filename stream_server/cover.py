@@ -7,11 +7,11 @@ frames (what an ffmpeg thumbnail output would do) would cost a share of a core p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from flash_sale.tasks import cancel_and_wait
 from stream_server._media import decode_keyframe, jpeg_thumbnail, write_atomic
 from stream_server.stream import Stream
 
@@ -36,10 +36,7 @@ class CoverMaker:
             self._task = asyncio.create_task(self._loop(), name=f"cover-{self._stream.room_id}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _loop(self) -> None:
         while not self._stream.closed:

@@ -1,19 +1,20 @@
 """Everything one live room runs in this process, started and stopped together.
 
-The publisher's session feeds the room's ``Stream``; the HLS packager, the cover maker and each
-WHEP viewer consume it. A watchdog notices a publisher that vanished without a DELETE (no media
-for ``media_timeout_s``, or ICE/DTLS failed) and keeps keyframes coming once per segment.
+The publisher's session feeds the room's ``Stream``; the HLS and FLV packagers, the cover maker and
+each WHEP viewer consume it; forwards to external origins relay the FLV output. A watchdog notices
+a publisher that vanished without a DELETE (no media for ``media_timeout_s``, or ICE/DTLS failed)
+and keeps keyframes coming once per segment.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 
+from flash_sale.tasks import cancel_and_wait
 from stream_server._media import write_atomic
 from stream_server.config import StreamConfig
 from stream_server.cover import CoverMaker
@@ -21,6 +22,7 @@ from stream_server.errors import Overloaded, SessionNotFound
 from stream_server.live_flv import LiveFlv
 from stream_server.live_hls import LiveHls
 from stream_server.protocols.flv import FlvPackager
+from stream_server.protocols.forward import Forwarder
 from stream_server.protocols.hls import HlsPackager
 from stream_server.protocols.rtmp import RtmpIngest
 from stream_server.protocols.whep import WhepEgress
@@ -37,7 +39,7 @@ WATCH_INTERVAL_S = 0.25
 class LiveRoom:
     def __init__(self, room_id: str, session_id: str, config: StreamConfig,
                  on_gone: Callable[[str], None], on_cover: Callable[[], Awaitable[None]] | None = None,
-                 ingest: RtmpIngest | None = None) -> None:
+                 ingest: RtmpIngest | None = None, forward: tuple[str, ...] = ()) -> None:
         self.room_id = room_id
         self.session_id = session_id
         self._config = config
@@ -50,6 +52,8 @@ class LiveRoom:
         self.packager: HlsPackager | None = None
         self.flv = LiveFlv()
         self.flv_packager: FlvPackager | None = None
+        self.forwarders = [Forwarder(room_id, self.flv, url, config.ffmpeg)
+                           for url in config.forward_targets(room_id, forward)]
         self.cover: CoverMaker | None = None
         self.viewers: dict[str, WhepEgress] = {}
         self.opened_at = time.monotonic()
@@ -70,6 +74,8 @@ class LiveRoom:
         self.packager.start()
         self.flv_packager = FlvPackager(stream, self.flv, cfg.ffmpeg)
         self.flv_packager.start()
+        for forwarder in self.forwarders:
+            forwarder.start()
         self.cover = CoverMaker(stream, self.dir / "cover.jpg", cfg.cover_interval_s, cfg.cover_width, self._on_cover)
         self.cover.start()
         self._watchdog = asyncio.create_task(self._watch(), name=f"watchdog-{self.room_id}")
@@ -131,10 +137,7 @@ class LiveRoom:
     async def close(self) -> None:
         """Stop everything; the recording is finalised (ffmpeg flushes its last segment) first."""
         self._gone = True
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+        await cancel_and_wait(self._watchdog)
         for viewer_id in list(self.viewers):
             await self.remove_viewer(viewer_id)
         await self.ingest.close()
@@ -145,6 +148,7 @@ class LiveRoom:
         if self.flv_packager is not None:
             await self.flv_packager.stop()
         self.flv.finish()
+        await asyncio.gather(*(f.stop() for f in self.forwarders))
         if self.cover is not None:
             await self.cover.stop()
         self.hls.finish()

@@ -43,6 +43,10 @@ class StreamCollector(Collector):
         flv_dropped = CounterMetricFamily("lc_stream_flv_dropped", "HTTP-FLV viewers cut for falling behind",
                                           labels=["room"])
         restarts = CounterMetricFamily("lc_stream_packager_restarts", "ffmpeg restarts after a crash", labels=["room"])
+        fwd_up = GaugeMetricFamily("lc_stream_forward_up", "1 while a forward to an external RTMP origin delivers",
+                                   labels=["room", "target"])
+        fwd_restarts = CounterMetricFamily("lc_stream_forward_restarts", "Forward ffmpeg restarts (origin lost)",
+                                           labels=["room", "target"])
         for room_id, room in rooms.items():
             if room.stream is not None:
                 bitrate.add_metric([room_id], room.stream.meter.bitrate_bps(now))
@@ -54,4 +58,7 @@ class StreamCollector(Collector):
             flv.add_metric([room_id], len(room.flv.viewers))
             flv_dropped.add_metric([room_id], room.flv.dropped)
             restarts.add_metric([room_id], room.packager.restarts if room.packager else 0)
-        yield from (live, bitrate, fps, delay, hls, whep, flv, flv_dropped, restarts)
+            for forwarder in room.forwarders:
+                fwd_up.add_metric([room_id, forwarder.label], 1.0 if forwarder.up else 0.0)
+                fwd_restarts.add_metric([room_id, forwarder.label], forwarder.restarts)
+        yield from (live, bitrate, fps, delay, hls, whep, flv, flv_dropped, restarts, fwd_up, fwd_restarts)

@@ -1,7 +1,7 @@
 """HTTP routes of live rooms (API.md, "Live rooms"): create, list, read, end.
 
-The stream key is shown to whoever may manage the room's store (the host who creates it, ops),
-never in the public list.
+The stream key and the forwards (targets redacted, their health) are shown to whoever may manage
+the room's store (the host who creates it, ops), never in the public list.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from livecommerce.web import ApiError, Role, json_response, optional_principal, read_model, require, validate_query
 from stream_server._http import base_url, path_room_id
+from stream_server.forward_targets import MAX_FORWARDS, MAX_URL_LENGTH, check_target, redact
 from stream_server.server import STREAM_SERVER
 from stream_server.types import Room, RoomStatus
 
@@ -22,10 +23,27 @@ __all__ = ["room_json", "routes"]
 routes = web.RouteTableDef()
 
 
+ForwardUrl = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
+
+
 class RoomIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     store_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     title: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
+    #: external RTMP origins (SRS, a CDN) the room is pushed to while live
+    forward: Annotated[list[ForwardUrl], Field(max_length=MAX_FORWARDS)] = []
+
+
+def _forward_targets(urls: list[str], allowed_hosts: str) -> tuple[str, ...]:
+    """Each target checked (forward_targets.py), duplicates refused: 422 naming the bad entry."""
+    if len(set(urls)) != len(urls):
+        raise ApiError("invalid_request", "forward: the same target twice", field="forward")
+    for i, url in enumerate(urls):
+        try:
+            check_target(url, allowed_hosts)
+        except ValueError as exc:
+            raise ApiError("invalid_request", f"forward[{i}]: {exc}", field="forward") from exc
+    return tuple(urls)
 
 
 class ListQuery(BaseModel):
@@ -57,7 +75,17 @@ def room_json(room: Room, base: str, with_key: bool = False) -> dict[str, Any]:
     if with_key:
         body["stream_key"] = room.stream_key
         body["whip_url"] = f"{base}/whip/{room.id}"
+        body["forward"] = _forward_json(room, live)
     return body
+
+
+def _forward_json(room: Room, live: bool) -> list[dict[str, Any]]:
+    """The room's own targets (redacted) with the health last reported by the process running it;
+    a target from ``LC_FORWARD_URL_TEMPLATE`` shows up once the room has been live."""
+    state: dict[str, dict[str, Any]] = {str(s.get("target")): s for s in room.forward_state}
+    targets = list(dict.fromkeys([*(redact(url) for url in room.forward), *state]))
+    return [{"target": t, "up": live and bool(state.get(t, {}).get("up")),
+             "restarts": int(state.get(t, {}).get("restarts") or 0)} for t in targets]
 
 
 @routes.post("/api/v1/rooms")
@@ -67,7 +95,8 @@ async def create_room(request: web.Request) -> web.Response:
     if not principal.may_manage_store(body.store_id):
         raise ApiError("forbidden", f"a host may only open rooms for its own store, not {body.store_id!r}")
     server = request.app[STREAM_SERVER]
-    room = await server.create_room(body.store_id, body.title.strip())
+    forward = _forward_targets(body.forward, server.config.forward_hosts)
+    room = await server.create_room(body.store_id, body.title.strip(), forward)
     return json_response(room_json(room, base_url(request, server.config), with_key=True), status=201)
 
 

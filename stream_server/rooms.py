@@ -52,19 +52,20 @@ class RoomStore:
         self._finish = redis.register_script(_script("finish"))
         self._renew = redis.register_script(_script("renew"))
 
-    async def create(self, store_id: str, title: str) -> Room:
+    async def create(self, store_id: str, title: str, forward: tuple[str, ...] = ()) -> Room:
         now = self._clock()
         while True:
             room_id = "r" + secrets.token_hex(6)
             if await self._redis.hsetnx(room_key(room_id), "id", room_id):
                 break
         room = Room(id=room_id, store_id=store_id, title=title, status=RoomStatus.CREATED,
-                    stream_key=secrets.token_urlsafe(24), created_at=now)
+                    stream_key=secrets.token_urlsafe(24), created_at=now, forward=forward)
         # the room and the index live on different cluster slots: no MULTI (the room exists already)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hset(room_key(room_id), mapping={
                 "store_id": store_id, "title": title, "status": room.status.value,
                 "stream_key": room.stream_key, "created_at": repr(now), "viewers": 0,
+                "forward": orjson.dumps(list(forward)).decode(),
             })
             pipe.zadd(ROOMS_KEY, {room_id: now})
             await pipe.execute()
@@ -104,6 +105,8 @@ class RoomStore:
             started_at=_float(f.get("started_at")), ended_at=_float(f.get("ended_at")),
             pinned=orjson.loads(f["pinned"]) if f.get("pinned") else None,
             viewers=int(f.get("viewers") or 0), has_cover=f.get("cover") == "1", has_replay=f.get("replay") == "1",
+            forward=tuple(orjson.loads(f["forward"])) if f.get("forward") else (),
+            forward_state=tuple(orjson.loads(f["forward_state"])) if f.get("forward_state") else (),
         )
 
     def _keys(self, room_id: str) -> list[str]:
@@ -157,6 +160,10 @@ class RoomStore:
     async def mark(self, room_id: str, **flags: str) -> None:
         """Record media facts (``cover="1"``, ``replay="1"``) on an existing room."""
         await self._redis.hset(room_key(room_id), mapping=flags)  # type: ignore[arg-type]
+
+    async def set_forward_state(self, room_id: str, state: list[dict[str, object]]) -> None:
+        """The running process' report of the room's forwards (read by any process' GET)."""
+        await self._redis.hset(room_key(room_id), "forward_state", orjson.dumps(state).decode())
 
     async def set_pinned(self, room_id: str, pinned: Any | None) -> None:
         """For the realtime plane: what the room shows pinned (any JSON value; None unpins)."""

@@ -16,6 +16,7 @@ import socket
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from flash_sale.tasks import cancel_and_wait
 from stream_server._http import ROOM_ID
 from stream_server.errors import RoomNotFound, StreamError
 from stream_server.protocols.rtmp import RtmpIngest
@@ -70,9 +71,7 @@ class RtmpServer:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.close()
-        for task in list(self._sessions):
-            task.cancel()
-        await asyncio.gather(*self._sessions, return_exceptions=True)
+        await cancel_and_wait(*self._sessions)
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.ensure_future(self._session(reader, writer))

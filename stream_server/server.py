@@ -9,7 +9,6 @@ other processes tell a live room from one whose process died; a room ended elsew
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import secrets
@@ -21,6 +20,7 @@ import prometheus_client
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from flash_sale.tasks import cancel_and_wait
 from stream_server.config import StreamConfig
 from stream_server.errors import AlreadyLive, BadStreamKey, NotLive, Overloaded, RoomEnded, SessionNotFound
 from stream_server.live_hls import LiveHls
@@ -74,10 +74,7 @@ class StreamServer:
     async def stop(self) -> None:
         if self.rtmp is not None:
             await self.rtmp.stop()
-        if self._lease_task is not None:
-            self._lease_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._lease_task
+        await cancel_and_wait(self._lease_task)
         await asyncio.gather(*(self._end(rid, "server stopping") for rid in list(self._live)),
                              *self._ending.values(), return_exceptions=True)
         if self._registry is not None:
@@ -85,9 +82,10 @@ class StreamServer:
 
     # --- rooms -------------------------------------------------------------------------------
 
-    async def create_room(self, store_id: str, title: str) -> Room:
+    async def create_room(self, store_id: str, title: str, forward: tuple[str, ...] = ()) -> Room:
+        """``forward``: external RTMP origins to push the room to (checked by the caller)."""
         await self._stores.get_store(store_id)
-        return await self.rooms.create(store_id, title)
+        return await self.rooms.create(store_id, title, forward)
 
     async def end_room(self, room_id: str) -> Room:
         await self.rooms.get(room_id)
@@ -134,13 +132,13 @@ class StreamServer:
                       ingest: RtmpIngest | None = None) -> tuple[str, str]:
         """Returns (session id, SDP answer); the room is live once this returns. ``ingest``: an RTMP
         publisher instead of the WHIP offer."""
-        await self.check_publisher(room_id, stream_key)
+        room = await self.check_publisher(room_id, stream_key)
         if ingest is None:
             check_offer(offer)
         session_id = secrets.token_urlsafe(16)
         await self.rooms.claim(room_id, session_id, self.config.internal_url or "")
         live = LiveRoom(room_id, session_id, self.config, on_gone=lambda why: self._end_soon(room_id, why),
-                        on_cover=lambda: self.rooms.mark(room_id, cover="1"), ingest=ingest)
+                        on_cover=lambda: self.rooms.mark(room_id, cover="1"), ingest=ingest, forward=room.forward)
         try:
             answer = await live.open(offer)
         except BaseException:
@@ -181,6 +179,8 @@ class StreamServer:
             await live.close()
         if live.hls.replay is not None:
             await self.rooms.mark(room_id, replay="1")
+        if live.forwarders:
+            await self.rooms.set_forward_state(room_id, [f.state() for f in live.forwarders])
         await self._announce(room_id, "ended")
 
     async def _announce(self, room_id: str, status: str) -> None:
@@ -198,6 +198,8 @@ class StreamServer:
                 try:
                     if not await self.rooms.renew(room_id, live.session_id):
                         self._end_soon(room_id, "ended elsewhere")
+                    elif live.forwarders:  # for GET /rooms/{id} on any process
+                        await self.rooms.set_forward_state(room_id, [f.state() for f in live.forwarders])
                 except Exception:  # Redis down: keep streaming, retry next period
                     log.warning("lease renewal of room %s failed", room_id, exc_info=True)
 

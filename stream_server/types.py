@@ -65,3 +65,7 @@ class Room:
     viewers: int = 0
     has_cover: bool = False
     has_replay: bool = False
+    #: external RTMP origins this room is pushed to (full URLs: credentials included)
+    forward: tuple[str, ...] = ()
+    #: the forwards' last health as reported by the process running the room (redacted targets)
+    forward_state: tuple[dict[str, object], ...] = ()

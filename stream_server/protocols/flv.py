@@ -10,7 +10,6 @@ short backoff on a fresh keyframe; every ffmpeg is reaped before its run returns
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import ffmpeg
@@ -18,7 +17,7 @@ import ffmpeg
 from stream_server._flv_tags import TagReader
 from stream_server._media import decode_keyframe
 from stream_server._mux import NutMuxer
-from stream_server._tasks import finish_or_cancel
+from stream_server._tasks import collect_stderr, finish_or_cancel, reap, stderr_tail
 from stream_server.live_flv import LiveFlv
 from stream_server.stream import Stream, Subscription
 from stream_server.types import MediaPacket
@@ -94,7 +93,7 @@ class FlvPackager:
                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         self.pid = proc.pid
         stderr = bytearray()
-        tasks = [asyncio.create_task(_collect(proc, stderr)), asyncio.create_task(self._read(proc))]
+        tasks = [asyncio.create_task(collect_stderr(proc, stderr)), asyncio.create_task(self._read(proc))]
         tasks[1].add_done_callback(lambda _: sub.close())  # output gone: stop feeding at once
         muxer = NutMuxer(self._stream.tracks, width, height)
         try:
@@ -112,13 +111,13 @@ class FlvPackager:
             pass
         finally:
             sub.close()
-            await _reap(proc)
+            await reap(proc)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         if not self._stream.closed:
             log.warning("FLV ffmpeg of room %s exited with %s: %s", self._stream.room_id, proc.returncode,
-                        stderr[-600:].decode(errors="replace").replace("\n", " | "))
+                        stderr_tail(stderr))
 
     async def _read(self, proc: asyncio.subprocess.Process) -> None:
         """ffmpeg's FLV -> tags -> the room's viewers."""
@@ -131,25 +130,3 @@ class FlvPackager:
             if not had_header and reader.header is not None:
                 self._flv.start_run(reader.header)
             self._flv.add_tags(tags)
-
-
-async def _collect(proc: asyncio.subprocess.Process, tail: bytearray) -> None:
-    """Keep draining ffmpeg's stderr (a full pipe would stall it), keeping the last 4 KB."""
-    if proc.stderr is None:
-        return
-    while chunk := await proc.stderr.read(4096):
-        tail += chunk
-        del tail[:-4096]
-
-
-async def _reap(proc: asyncio.subprocess.Process) -> None:
-    """terminate, then kill; always wait, so no zombie is left behind."""
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 3)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()

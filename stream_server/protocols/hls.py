@@ -18,7 +18,7 @@ from typing import Any
 from stream_server._ffmpeg import hls_command
 from stream_server._media import decode_keyframe
 from stream_server._mux import NutMuxer
-from stream_server._tasks import finish_or_cancel
+from stream_server._tasks import collect_stderr, finish_or_cancel, reap, stderr_tail
 from stream_server.live_hls import LiveHls
 from stream_server.protocols._hls_runs import RunWatcher
 from stream_server.stream import Stream, Subscription
@@ -86,7 +86,7 @@ class HlsPackager:
                                                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         self.pid = proc.pid
         stderr = bytearray()
-        tasks = [asyncio.create_task(_collect(proc, stderr)), asyncio.create_task(proc.wait())]
+        tasks = [asyncio.create_task(collect_stderr(proc, stderr)), asyncio.create_task(proc.wait())]
         tasks[1].add_done_callback(lambda _: sub.close())  # ffmpeg gone: stop feeding at once
         watcher = RunWatcher(self._hls, self._dir, run)
         tasks.append(asyncio.create_task(watcher.watch(self._poll_s)))
@@ -112,7 +112,7 @@ class HlsPackager:
         finally:
             sub.close()
             await _cancel(tasks[2])
-            await _reap(proc)
+            await reap(proc)
             try:
                 await watcher.scan(final=True)
             except OSError:
@@ -122,33 +122,11 @@ class HlsPackager:
             await asyncio.gather(*tasks, return_exceptions=True)
         if not clean:
             log.warning("ffmpeg (room %s, run %d) exited with %s: %s", self._stream.room_id, run,
-                        proc.returncode, stderr[-600:].decode(errors="replace").replace("\n", " | "))
+                        proc.returncode, stderr_tail(stderr))
         return clean or self._stream.closed
-
-
-async def _collect(proc: asyncio.subprocess.Process, tail: bytearray) -> None:
-    """Keep draining ffmpeg's stderr (a full pipe would stall it), keeping the last 4 KB."""
-    if proc.stderr is None:
-        return
-    while chunk := await proc.stderr.read(4096):
-        tail += chunk
-        del tail[:-4096]
 
 
 async def _cancel(task: asyncio.Task[Any]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def _reap(proc: asyncio.subprocess.Process) -> None:
-    """terminate, then kill; always wait, so no zombie is left behind."""
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 3)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()

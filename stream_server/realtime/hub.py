@@ -22,7 +22,7 @@ import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from flash_sale.tasks import reraise_if_cancelling
+from flash_sale.tasks import cancel_and_wait, reraise_if_cancelling
 from stream_server.realtime.connection import ClientConn, ws_frame
 from stream_server.realtime.messages import now_ms, out
 from stream_server.realtime.metrics import WS_CONNECTIONS, WS_DROPPED, WS_FANOUT_SECONDS, WS_FRAMES_OUT
@@ -80,9 +80,7 @@ class RoomHub:
         await asyncio.wait_for(ready.wait(), 10)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
         rooms = list(self._rooms)
         for room in self._rooms.values():

@@ -31,7 +31,10 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# the README's pictures are refreshed only when asked (LC_SCREENSHOTS=1); otherwise they go to a temp dir,
+# so a test run leaves the work tree as it found it
+SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("LC_SCREENSHOTS") == "1"
+               else Path(os.environ.get("TMPDIR", "/tmp")) / "lc-screenshots")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -171,6 +174,8 @@ def new_page(browser: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make(viewport: dict[str, int] | None = None, **options: Any) -> Any:
+        # no CSS transitions: a sheet still sliding in on a loaded machine is "outside of the viewport" to a click
+        options.setdefault("reduced_motion", "reduce")
         ctx = browser.new_context(viewport=viewport or PHONE, **options)
         contexts.append(ctx)
         return console_errors.watch(ctx.new_page())
@@ -180,8 +185,20 @@ def new_page(browser: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
         ctx.close()
 
 
+def wait_for(check: Any, within: float = 20.0, what: str = "condition", interval: float = 0.2) -> Any:
+    """Poll ``check()`` until it returns something truthy (and return that), or fail after ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {within} s")
+        time.sleep(interval)
+
+
 def screenshot(page: Any, name: str) -> Path:
-    """Save docs/screenshots/<name>.png (the README shows them)."""
+    """Save <name>.png: into docs/screenshots/ (the README shows them) with LC_SCREENSHOTS=1."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))

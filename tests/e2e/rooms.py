@@ -8,12 +8,11 @@ or ops would do it.
 from __future__ import annotations
 
 import subprocess
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, wait_for
 from tests.stream_server.media import ffmpeg_publish_args
 
 __all__ = ["Seed", "seed_stores", "LiveRoom", "start_live_room", "create_sale", "wait_for"]
@@ -30,17 +29,6 @@ PRODUCTS = [
     {"sku": "BAG-TOTE", "name": "小牛皮托特包", "price_cents": 129900},
     {"sku": "WATCH-LJZ", "name": "机械腕表 限量款", "price_cents": 890000, "only": "SH-LJZ"},  # one store carries it
 ]
-
-
-def wait_for(check: Any, within: float = 20.0, interval: float = 0.2, what: str = "condition") -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {within} s")
-        time.sleep(interval)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import re
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,16 @@ import pytest
 from playwright.sync_api import expect
 from websockets.sync.client import ClientConnection, connect
 
-from tests.e2e.conftest import DESKTOP, PHONE, ConsoleErrors, LiveServer, screenshot, start_server, stop_server
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    ConsoleErrors,
+    LiveServer,
+    screenshot,
+    start_server,
+    stop_server,
+    wait_for,
+)
 
 STORE = {"id": "sh-nanjing-rd", "name": "Shanghai No.1 Department Store", "city": "Shanghai",
          "lat": 31.2355, "lng": 121.4753}
@@ -29,17 +38,6 @@ SCARF = {"sku": "silk-scarf", "name": "Mulberry silk scarf", "price_cents": 8990
          "image_url": "/static/demo/products/silk-scarf-peony.svg"}
 TEA = {"sku": "longjing", "name": "Longjing green tea, 250 g", "price_cents": 36800,
        "image_url": "/static/demo/products/longjing-tea.svg"}
-
-
-def wait_for(check: Callable[[], Any], within: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {within} s")
-        time.sleep(0.2)
 
 
 def expect_http_error(errors: ConsoleErrors, status: int, path_part: str) -> None:

@@ -117,3 +117,14 @@ def test_token_requires_store_for_host(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "livecommerce", "token", "--role", "host",
                              "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "--store" in result.stderr and result.stdout == ""
+
+
+def test_a_killed_server_takes_its_private_redis_with_it(server) -> None:  # type: ignore[no-untyped-def]
+    proc, _, _ = server
+    redis_pid = _redis_child(proc.pid)
+    proc.kill()  # no cleanup runs in the server: the kernel's parent-death signal must do it
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{redis_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{redis_pid}").exists(), "redis-server outlived its killed server"

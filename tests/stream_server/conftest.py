@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import uvloop
 from aiohttp import web
 
 from stream_server import STREAM_SERVER, StreamServer
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
+    """uvloop for the modules that set ``USE_UVLOOP = True`` (what ``livecommerce serve`` runs on),
+    asyncio's own loop for the others."""
+    if getattr(getattr(item, "module", None), "USE_UVLOOP", False):
+        return {"uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from stream_server import StreamServer
 from stream_server.config import resolve_ffmpeg
 from stream_server.rtmp_server import RtmpServer, parse_stream_name
 from tests.stream_server.media import wait_until
-from tests.stream_server.test_flv import _first_frames
+from tests.stream_server.test_flv import _first_frames, _probe
 
 
 @pytest.fixture
@@ -50,8 +50,11 @@ async def test_ffmpeg_publishes_over_rtmp(api, room: dict[str, Any], server: Str
         await wait_until(lambda: asyncio.sleep(0, rid in server.live_rooms() and server.live_rooms()[rid].flv.ready),
                          within=10)
         await asyncio.sleep(1.0)
-        firsts = await asyncio.to_thread(_first_frames, str(api.client.make_url(f"/live/{rid}.flv")))
+        url = str(api.client.make_url(f"/live/{rid}.flv"))
+        firsts = await asyncio.to_thread(_first_frames, url)
         assert set(firsts) == {"video", "audio"} and max(firsts.values()) < 2.0, firsts
+        err = await _probe(url, 1.0)  # an ffmpeg FLV client: H.264 + AAC, frames decoded
+        assert "Video: h264" in err and "Audio: aac" in err and "frame=    0" not in err, err
 
         async def segments() -> bool:
             r = await api.client.get(f"/live/{rid}/index.m3u8")
@@ -68,8 +71,10 @@ async def test_ffmpeg_publishes_over_rtmp(api, room: dict[str, Any], server: Str
     await wait_until(ended, within=15)  # the publisher left: the room ends as with WHIP
 
 
-async def test_a_wrong_key_is_refused(api, room: dict[str, Any], server: StreamServer, rtmp: RtmpServer) -> None:
-    pub = await _publish(f"rtmp://127.0.0.1:{rtmp.port}/live/{room['id']}?key=wrong", 10)
+@pytest.mark.parametrize("query", ["?key=wrong", ""])
+async def test_a_wrong_or_missing_key_is_refused(api, room: dict[str, Any], server: StreamServer, rtmp: RtmpServer,
+                                                 query: str) -> None:
+    pub = await _publish(f"rtmp://127.0.0.1:{rtmp.port}/live/{room['id']}{query}", 10)
     await asyncio.wait_for(pub.wait(), 15)
     assert pub.returncode != 0
     r = await api.client.get(f"/api/v1/rooms/{room['id']}")
