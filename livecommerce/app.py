@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import prometheus_client
 import redis.asyncio as aioredis
@@ -39,11 +40,12 @@ from livecommerce.metrics_fanin import METRICS_FANIN, MetricsFanIn
 from livecommerce.ops_routes import HEALTH_CHECKS
 from livecommerce.realtime_adapters import PinCatalog, RoomsForRealtime
 from livecommerce.redis_client import connect_redis
-from livecommerce.supervisor import metrics_socket
+from livecommerce.supervisor import internal_socket, metrics_socket
 from livecommerce.web import TokenSigner, error_middleware
 from livecommerce.web.auth import SIGNER
 from stream_server import STREAM_SERVER, StreamConfig, StreamServer, realtime
 from stream_server.realtime import PIN_SOURCE, REALTIME, ROOM_DIRECTORY, RoomHub
+from stream_server.relay import MEDIA_RELAY, MediaRelay
 
 __all__ = ["build_app", "SETTINGS", "REDIS"]
 
@@ -134,13 +136,24 @@ async def _stream_ctx(app: web.Application) -> AsyncIterator[None]:
     async def announce(room_id: str, status: str) -> None:  # to the room's websockets (late-bound)
         await app[REALTIME].publish(room_id, "room", status=status)
 
-    server = StreamServer(app[REDIS], app[INVENTORY], StreamConfig.from_env(settings.data_dir, settings.extra),
-                          registry=prometheus_client.REGISTRY, on_status=announce)
+    config = StreamConfig.from_env(settings.data_dir, settings.extra)
+    if settings.worker_index is not None:  # the other workers reach this one on its private socket
+        sock = f"unix:{internal_socket(settings.data_dir, settings.worker_index)}"
+        config = replace(config, internal_url=f"{config.internal_url or ''} {sock}".strip())
+    server = StreamServer(app[REDIS], app[INVENTORY], config, registry=prometheus_client.REGISTRY,
+                          on_status=announce)
     await server.start()
     app[STREAM_SERVER] = server
+    relay: MediaRelay | None = None
+    if config.internal_url:  # several processes: media requests for rooms run elsewhere are proxied
+        relay = MediaRelay(server.rooms, config.internal_url)
+        await relay.start()
+        app[MEDIA_RELAY] = relay
     try:
         yield
     finally:
+        if relay is not None:
+            await relay.stop()
         await server.stop()
 
 
@@ -202,6 +215,8 @@ async def _end_long_responses(app: web.Application) -> None:
     """Open HTTP-FLV streams would otherwise hold shutdown for aiohttp's whole shutdown_timeout."""
     if STREAM_SERVER in app:
         app[STREAM_SERVER].end_flv_viewers()
+    if MEDIA_RELAY in app:
+        app[MEDIA_RELAY].end_streams()
 
 
 async def _tune_gc(app: web.Application) -> None:

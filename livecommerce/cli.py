@@ -6,8 +6,13 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from livecommerce.config import Settings
 
 __all__ = ["main"]
 
@@ -104,9 +109,24 @@ def _serve(args: argparse.Namespace) -> int:
     # 128 overflows and the kernel resets them (measured: 2% of 5,000 sign-ins); the kernel caps it
     # at net.core.somaxconn
     web.run_app(build_app(settings), host=settings.host, port=settings.port, access_log=None, backlog=4096,
-                reuse_port=settings.worker_index is not None,
+                reuse_port=settings.worker_index is not None, sock=_internal_sock(settings),
                 print=lambda msg: print(msg, file=sys.stderr, flush=True))
     return 0
+
+
+def _internal_sock(settings: Settings) -> list[socket.socket] | None:
+    """A worker's private unix socket (mode 0600 in a 0700 dir), bound before the app starts."""
+    from livecommerce.supervisor import internal_socket
+
+    if settings.worker_index is None:
+        return None
+    path = internal_socket(settings.data_dir, settings.worker_index)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    path.chmod(0o600)
+    return [sock]
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -7,7 +7,8 @@ every background job is safe to run in each worker (consumer groups, atomic scri
 decided by the inventory's conditional update). A worker that exits unasked is started again
 (after a pause that grows while it keeps failing); SIGTERM or SIGINT stops them all, then Redis.
 Each worker also serves its own metrics on a unix socket in ``<data-dir>/run/``, which the
-``/metrics`` of any worker gathers (metrics_fanin.py).
+``/metrics`` of any worker gathers (metrics_fanin.py), and the app on a second unix socket
+there, to which the other workers proxy media requests for the rooms it runs (stream_server/relay.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from livecommerce.config import Settings
 from livecommerce.embedded_redis import EmbeddedRedis
 
-__all__ = ["Supervisor", "metrics_socket", "run_dir"]
+__all__ = ["Supervisor", "internal_socket", "metrics_socket", "run_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ def run_dir(data_dir: Path) -> Path:
 
 def metrics_socket(data_dir: Path, index: int) -> Path:
     return run_dir(data_dir) / f"worker-{index}.sock"
+
+
+def internal_socket(data_dir: Path, index: int) -> Path:
+    """Worker ``index``'s private HTTP socket: the other workers proxy its rooms' media to it."""
+    return run_dir(data_dir) / f"worker-{index}.http.sock"
 
 
 class Supervisor:
@@ -62,7 +68,8 @@ class Supervisor:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         run = run_dir(self._settings.data_dir)
-        run.mkdir(parents=True, exist_ok=True)
+        run.mkdir(mode=0o700, parents=True, exist_ok=True)
+        run.chmod(0o700)  # the workers' sockets answer without auth: only this user may reach them
         for old in run.glob("worker-*.sock"):
             old.unlink()
         embedded: EmbeddedRedis | None = None

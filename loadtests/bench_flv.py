@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +138,19 @@ def make_clip(path: Path) -> None:
                     "-c:a", "libopus", "-b:a", "64k", "-ac", "2", str(path)], check=True, timeout=120)
 
 
-async def flv_viewers(host: str, port: int, room_id: str, n: int, seconds: float) -> list[int]:
-    """N viewers that read and discard; returns the bytes each got."""
+Connect = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+
+
+async def flv_viewers(host: str, port: int, room_id: str, n: int, seconds: float,
+                      connect: Connect | None = None) -> list[int]:
+    """N viewers that read and discard; returns the bytes each got. ``connect``: how a viewer's
+    connection is made (default: a new one to host:port)."""
     got = [0] * n
     stop_at = time.monotonic() + seconds
 
     async def viewer(i: int) -> None:
         await asyncio.sleep(i / n)
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await (connect() if connect else asyncio.open_connection(host, port))
         writer.write(f"GET /live/{room_id}.flv HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         try:
             while time.monotonic() < stop_at:

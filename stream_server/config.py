@@ -28,6 +28,9 @@ class StreamConfig:
     ffmpeg: str
     #: absolute base of the URLs we hand out (whip_url, Location); None: taken from the request
     public_url: str | None = None
+    #: where the other processes of the deployment reach this one for its rooms' media
+    #: (``LC_INTERNAL_URL``, or a worker's private unix socket ``unix:/path``); None: no relaying
+    internal_url: str | None = None
     segment_s: float = 1.0
     live_window: int = 6
     #: a publisher sending nothing for this long is gone (no DELETE needed)
@@ -53,6 +56,7 @@ class StreamConfig:
         """``LC_STREAM_<FIELD>`` variables, then ``overrides`` (``Settings.extra`` keys ``stream_<field>``)."""
         config = cls(media_dir=data_dir / "media", ffmpeg=resolve_ffmpeg(),
                      public_url=os.environ.get("LC_PUBLIC_URL") or None,
+                     internal_url=os.environ.get("LC_INTERNAL_URL") or None,
                      forward_url_template=os.environ.get("LC_FORWARD_URL_TEMPLATE") or None,
                      forward_hosts=os.environ.get("LC_FORWARD_HOSTS", ""))
         values: dict[str, object] = {}

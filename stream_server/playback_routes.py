@@ -16,6 +16,7 @@ from aiohttp import web
 
 from livecommerce.web import ApiError
 from stream_server._http import ROOM_ID
+from stream_server.relay import relayed, relayed_flv
 from stream_server.server import STREAM_SERVER
 
 __all__ = ["routes"]
@@ -42,6 +43,11 @@ def _file(media_dir: Path, room_id: str, name: str) -> Path:
     return path
 
 
+def _kind(name: str) -> str:
+    return ("segment" if name.endswith(".ts") else "cover" if name.endswith(".jpg")
+            else "playlist" if name == "index.m3u8" else "replay")
+
+
 def _cache(name: str) -> str:
     return _IMMUTABLE if name.endswith(".ts") else _COVER if name.endswith(".jpg") else _NO_CACHE
 
@@ -53,6 +59,8 @@ async def media(request: web.Request) -> web.StreamResponse:
         raise _not_found()
     server = request.app[STREAM_SERVER]
     hls = server.hls(room_id)
+    if hls is None and (answer := await relayed(request, room_id, _kind(name))) is not None:
+        return answer
     ctype = _TYPES[name[name.rindex("."):]]
     headers = {"Cache-Control": _cache(name), "Content-Type": ctype}
     body: bytes | None = None
@@ -85,15 +93,15 @@ async def flv(request: web.Request) -> web.StreamResponse:
         raise _not_found()
     server = request.app[STREAM_SERVER]
     live = server.live_rooms().get(room_id)
+    hub = live.flv if live is not None else await relayed_flv(request, room_id)
     waited = 0.0
-    while live is not None and not live.flv.ready and not live.flv.ended and waited < FLV_READY_WAIT_S:
+    while hub is not None and not hub.ready and not hub.ended and waited < FLV_READY_WAIT_S:
         await asyncio.sleep(0.05)  # a room that just went live: its first keyframe is on its way
         waited += 0.05
     transport = request.transport
-    if live is None or not live.flv.ready or live.flv.ended or transport is None:
+    if hub is None or not hub.ready or hub.ended or transport is None:
         raise _not_found()
-    hub = live.flv
-    resp = web.StreamResponse(headers=FLV_HEADERS)
+    resp = web.StreamResponse(headers=FLV_HEADERS if live is not None else {**FLV_HEADERS, "X-LC-Proxied": "1"})
     resp.enable_chunked_encoding()
     await resp.prepare(request)
     viewer = hub.join(transport)

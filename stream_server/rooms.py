@@ -114,10 +114,12 @@ class RoomStore:
         script; a reader checks each room's own status, so a late index entry misleads nobody."""
         return [room_key(room_id), _lease_key(room_id)]
 
-    async def claim(self, room_id: str, session_id: str) -> None:
-        """created -> live for ``session_id``; AlreadyLive / RoomEnded / RoomNotFound otherwise."""
+    async def claim(self, room_id: str, session_id: str, owner: str = "") -> None:
+        """created -> live for ``session_id``; AlreadyLive / RoomEnded / RoomNotFound otherwise.
+        ``owner``: where other processes reach this one for the room's media (relay.py)."""
         now = self._clock()
-        result = await self._claim(keys=self._keys(room_id), args=[session_id, repr(now), self._lease_ms, room_id])
+        result = await self._claim(keys=self._keys(room_id),
+                                   args=[session_id, repr(now), self._lease_ms, room_id, owner])
         if result == "ok":
             await self._redis.zadd(LIVE_KEY, {room_id: now})
         elif result == "ended":
@@ -128,6 +130,14 @@ class RoomStore:
             raise AlreadyLive("this room already has a publisher")
         if result == "ended":
             raise RoomEnded("this room has ended; create a new one")
+
+    async def owner(self, room_id: str) -> str | None:
+        """The internal address of the process running the room's publisher, while its lease holds."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(room_key(room_id), ["status", "owner"])
+            pipe.exists(_lease_key(room_id))
+            (status, owner), leased = await pipe.execute()
+        return owner if status == RoomStatus.LIVE.value and leased and owner else None
 
     async def release(self, room_id: str, session_id: str) -> bool:
         released = bool(await self._release(keys=self._keys(room_id), args=[session_id, room_id]))

@@ -136,7 +136,7 @@ class StreamServer:
         if ingest is None:
             check_offer(offer)
         session_id = secrets.token_urlsafe(16)
-        await self.rooms.claim(room_id, session_id)
+        await self.rooms.claim(room_id, session_id, self.config.internal_url or "")
         live = LiveRoom(room_id, session_id, self.config, on_gone=lambda why: self._end_soon(room_id, why),
                         on_cover=lambda: self.rooms.mark(room_id, cover="1"), ingest=ingest, forward=room.forward)
         try:

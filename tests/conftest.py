@@ -235,7 +235,7 @@ async def cluster_api(cluster_url: str, sqlite_url: str, tmp_path: Path):  # typ
         yield a
 
 
-async def _api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def _api(redis_url: str, sqlite_url: str, tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
     from aiohttp.test_utils import TestClient, TestServer
 
     from livecommerce.app import build_app
@@ -243,7 +243,7 @@ async def _api(redis_url: str, sqlite_url: str, tmp_path: Path):  # type: ignore
     from livecommerce.web.auth import SIGNER
 
     settings = Settings(data_dir=tmp_path, redis_url=redis_url, database_url=sqlite_url, secret=TEST_SECRET,
-                        buy_rate_per_s=1000, sweep_interval_s=0.2)
+                        buy_rate_per_s=1000, sweep_interval_s=0.2, **overrides)  # type: ignore[arg-type]
     app = build_app(settings)
     client = TestClient(TestServer(app))
     await client.start_server()

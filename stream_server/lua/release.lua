@@ -6,6 +6,6 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'live' or redis.call('HGET', KEYS[1]
   return 0
 end
 redis.call('HSET', KEYS[1], 'status', 'created')
-redis.call('HDEL', KEYS[1], 'session', 'started_at')
+redis.call('HDEL', KEYS[1], 'session', 'started_at', 'owner')
 redis.call('DEL', KEYS[2])
 return 1

@@ -88,13 +88,19 @@ async def _chat_across_workers(port: int, room: str, tokens: list[str]) -> dict:
         await on_1.close()
 
 
-def test_two_workers_share_port_room_and_books(tmp_path: Path) -> None:
+def start_workers(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    """``serve --workers 2`` on a free port with its own embedded Redis: (process, base URL, env)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("LC_SECRET", "REDIS_URL", "DATABASE_URL")}
     proc = subprocess.Popen([sys.executable, "-m", "livecommerce", "serve", "--host", "127.0.0.1", "--port",
-                             str(port), "--data-dir", str(tmp_path), "--workers", "2"], env=env,
+                             str(port), "--data-dir", str(data_dir), "--workers", "2"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}", env
+
+
+def test_two_workers_share_port_room_and_books(tmp_path: Path) -> None:
+    proc, base, env = start_workers(tmp_path)
+    port = int(base.rsplit(":", 1)[1])
     try:
         _wait_healthy(base, proc, {"0", "1"})
         kids = _children(proc.pid)

@@ -39,6 +39,19 @@ async def wait_until(check: Callable[[], Awaitable[Any]], within: float = 10.0, 
         await asyncio.sleep(interval)
 
 
+async def pinned_session(base: str, worker: str) -> aiohttp.ClientSession:
+    """A session whose one keep-alive connection is answered by ``worker`` of ``serve --workers``
+    (connections are reopened until SO_REUSEPORT hands one to it)."""
+    for _ in range(100):
+        s = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
+        async with s.get(base + "/healthz") as r:
+            await r.read()
+            if r.headers.get("X-LC-Worker") == worker:
+                return s
+        await s.close()
+    raise AssertionError(f"no connection reached worker {worker}")
+
+
 def ffmpeg_publish_args(url: str, key: str | None, seconds: float, size: str = f"{WIDTH}x{HEIGHT}",
                         fps: int = FPS) -> list[str]:
     """A test pattern and a tone, H.264 (1 s GOP, no B-frames) + Opus, to a WHIP endpoint."""
