@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -20,6 +21,11 @@ def resolve_ffmpeg() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def _internal_url(raw: str | None) -> str | None:
+    """``{hostname}`` becomes this machine's name: one setting for every replica of a scaled service."""
+    return raw.replace("{hostname}", socket.gethostname()) if raw else None
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ class StreamConfig:
         """``LC_STREAM_<FIELD>`` variables, then ``overrides`` (``Settings.extra`` keys ``stream_<field>``)."""
         config = cls(media_dir=data_dir / "media", ffmpeg=resolve_ffmpeg(),
                      public_url=os.environ.get("LC_PUBLIC_URL") or None,
-                     internal_url=os.environ.get("LC_INTERNAL_URL") or None,
+                     internal_url=_internal_url(os.environ.get("LC_INTERNAL_URL")),
                      forward_url_template=os.environ.get("LC_FORWARD_URL_TEMPLATE") or None,
                      forward_hosts=os.environ.get("LC_FORWARD_HOSTS", ""))
         values: dict[str, object] = {}

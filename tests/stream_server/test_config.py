@@ -21,3 +21,14 @@ def test_defaults_env_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert resolve_ffmpeg() == config.ffmpeg == "/opt/ffmpeg"
     assert config.media_timeout_s == 2.5 and config.max_live_rooms == 3
     assert config.public_url == "https://live.example.com"
+
+
+def test_internal_url_names_this_host(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from stream_server.config import StreamConfig
+
+    monkeypatch.setenv("LC_INTERNAL_URL", "http://{hostname}:8080")
+    assert StreamConfig.from_env(tmp_path).internal_url == f"http://{socket.gethostname()}:8080"
+    monkeypatch.delenv("LC_INTERNAL_URL")
+    assert StreamConfig.from_env(tmp_path).internal_url is None
