@@ -119,6 +119,8 @@ def test_load_runs_the_locustfile(configs: dict[str, dict[str, Any]]) -> None:
     master, worker = services["locust-master"], services["locust-worker"]
     for s in (master, worker):
         assert s["command"][:3] == ["locust", "-f", "loadtests/locustfile.py"] and s["build"]["target"] == "load"
+    for part in master["command"][2].split(","):  # the locustfiles it names are in the image's tree
+        assert (REPO / part).is_file(), part
     assert "--master" in master["command"] and worker["command"][-2:] == ["--master-host", "locust-master"]
     assert configs["cluster+edge+load"]["services"]["locust-master"]["environment"]["LOCUST_HOST"] == \
         "http://proxy:8080"
